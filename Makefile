@@ -1,0 +1,10 @@
+# The two commands of this project. Both set up what is missing on a fresh machine.
+#   make run   Odoo 18 with sales_funnel_method and demo data on http://localhost:8069
+#   make test  the whole test suite (pytest-odoo, browser tours included) on a fresh database
+.PHONY: run test
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh $(ARGS)

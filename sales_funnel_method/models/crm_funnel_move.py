@@ -1,0 +1,102 @@
+from odoo import api, fields, models
+
+from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
+
+MOVE_TYPES = [
+    ("entry", "Entered the funnel"),
+    ("forward", "Down the funnel"),
+    ("backward", "Back up the funnel"),
+    ("abandon", "Abandoned"),
+    ("reopen", "Reopened"),
+    ("exit", "Left the funnel"),
+]
+
+
+class CrmFunnelMove(models.Model):
+    """One move of a customer between two funnel layers.
+
+    Written by crm.lead itself on every change of layer, whatever the path
+    (status bar, kanban, import, batch write, won, lost, restore), and never
+    edited afterwards: reports and exception checks read this history.
+    """
+
+    _name = "crm.funnel.move"
+    _description = "Funnel Layer Move"
+    _order = "date desc, id desc"
+    _rec_name = "lead_id"
+    _check_company_auto = True
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade",
+        readonly=True,
+    )
+    date = fields.Datetime(
+        string="Moved On", required=True, index=True, readonly=True,
+        default=fields.Datetime.now,
+    )
+    from_layer = fields.Selection(FUNNEL_LAYERS, string="From Layer", readonly=True)
+    to_layer = fields.Selection(FUNNEL_LAYERS, string="To Layer", index=True, readonly=True)
+    from_stage_id = fields.Many2one(
+        "crm.stage", string="From Stage", ondelete="set null", readonly=True
+    )
+    to_stage_id = fields.Many2one(
+        "crm.stage", string="To Stage", ondelete="set null", readonly=True
+    )
+    move_type = fields.Selection(MOVE_TYPES, string="Move", required=True, index=True, readonly=True)
+    skipped_layers = fields.Integer(
+        string="Skipped Layers", readonly=True,
+        help="How many funnel layers the move jumped over. A customer created directly "
+        "in a later layer skipped every layer above it.",
+    )
+    days_in_layer = fields.Float(
+        string="Days in Layer Left", digits=(16, 2), readonly=True,
+        help="How long the customer stayed in the layer it left.",
+    )
+    changed_by_id = fields.Many2one("res.users", string="Moved By", readonly=True, index=True)
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", readonly=True, index=True,
+        help="The customer's salesperson at the time of the move.",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", readonly=True, index=True,
+        help="The customer's sales team at the time of the move.",
+    )
+    company_id = fields.Many2one("res.company", string="Company", readonly=True, index=True)
+    lost_reason_id = fields.Many2one(
+        "crm.lost.reason", string="Lost Reason", readonly=True, ondelete="set null"
+    )
+
+    @api.depends("lead_id", "from_layer", "to_layer")
+    def _compute_display_name(self):
+        labels = dict(self._fields["to_layer"]._description_selection(self.env))
+        for move in self:
+            move.display_name = self.env._(
+                "%(customer)s: %(from_layer)s → %(to_layer)s",
+                customer=move.lead_id.name or "",
+                from_layer=labels.get(move.from_layer, "-"),
+                to_layer=labels.get(move.to_layer, "-"),
+            )
+
+    @api.model
+    def _funnel_move_type(self, from_layer, to_layer):
+        """Classify a change of layer; both arguments are layer keys or False."""
+        if not from_layer:
+            return "entry"
+        if not to_layer:
+            return "exit"
+        if to_layer == "abandoned":
+            return "abandon"
+        if from_layer == "abandoned":
+            return "reopen"
+        return "forward" if LAYER_RANK[to_layer] > LAYER_RANK[from_layer] else "backward"
+
+    @api.model
+    def _funnel_skipped_layers(self, from_layer, to_layer):
+        """Layers jumped over by a move down the funnel (an entry starts at the top)."""
+        if not to_layer or to_layer == "abandoned":
+            return 0
+        if not from_layer:
+            return LAYER_RANK[to_layer] - 1
+        if from_layer == "abandoned":
+            return 0
+        return max(LAYER_RANK[to_layer] - LAYER_RANK[from_layer] - 1, 0)

@@ -1,0 +1,331 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .crm_stage import LAYERS_PAST_GRADED
+
+GRADES = [
+    ("a", "A"),
+    ("b", "B"),
+    ("c", "C"),
+]
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    funnel_layer = fields.Selection(
+        string="Funnel Layer",
+        related="stage_id.funnel_layer",
+        store=True,
+        index=True,
+        help="The funnel layer of the customer: the layer of its stage.",
+    )
+    funnel_layer_date = fields.Datetime(
+        string="Entered Layer On",
+        default=fields.Datetime.now,
+        readonly=True,
+        copy=False,
+        index=True,
+        help="When the customer entered its current funnel layer.",
+    )
+    funnel_days_in_layer = fields.Integer(
+        string="Days in Layer",
+        compute="_compute_funnel_days_in_layer",
+        help="Whole days the customer has spent in its current layer.",
+    )
+    funnel_is_overdue = fields.Boolean(
+        string="Overdue in Layer",
+        compute="_compute_funnel_days_in_layer",
+        search="_search_funnel_is_overdue",
+        help="The customer has been in its layer longer than the layer's ideal move days.",
+    )
+    funnel_ideal_days = fields.Integer(
+        related="stage_id.funnel_ideal_days", string="Ideal Move Days"
+    )
+    funnel_standard = fields.Text(related="stage_id.funnel_standard", string="Layer Standard")
+    funnel_method_hints = fields.Text(
+        related="stage_id.funnel_method_hints", string="Sales Methods"
+    )
+    funnel_grade = fields.Selection(
+        GRADES,
+        string="Grade",
+        index=True,
+        tracking=True,
+        help="A: a larger company with a product we can recommend and correct contact "
+        "details; trial users; companies that called in to ask.\n"
+        "B: an average company, need uncertain, a possible buyer.\n"
+        "C: situation unclear, decision makers hard to reach.\n"
+        "A customer needs a grade before it moves past the Graded layer.",
+    )
+    funnel_product = fields.Char(
+        string="Recommended Product",
+        tracking=True,
+        help="The product planned for this customer when it was graded.",
+    )
+    funnel_sales_target = fields.Monetary(
+        string="Sales Target",
+        currency_field="company_currency",
+        tracking=True,
+        help="The revenue planned with this customer when it was graded.",
+    )
+    funnel_move_ids = fields.One2many(
+        "crm.funnel.move", "lead_id", string="Funnel Moves", readonly=True, copy=False
+    )
+    funnel_move_count = fields.Integer(
+        string="Funnel Move Count", compute="_compute_funnel_move_count"
+    )
+
+    @api.depends("funnel_layer", "funnel_layer_date", "stage_id.funnel_ideal_days", "active")
+    def _compute_funnel_days_in_layer(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            if lead.funnel_layer and lead.funnel_layer_date:
+                elapsed = now - lead.funnel_layer_date
+                ideal = lead.stage_id.funnel_ideal_days
+                lead.funnel_days_in_layer = max(elapsed.days, 0)
+                lead.funnel_is_overdue = bool(
+                    lead.active and ideal and elapsed > timedelta(days=ideal)
+                )
+            else:
+                lead.funnel_days_in_layer = 0
+                lead.funnel_is_overdue = False
+
+    def _search_funnel_is_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        self.env["crm.stage"].flush_model(["funnel_layer", "funnel_ideal_days"])
+        self.flush_model(["active", "stage_id", "funnel_layer_date"])
+        overdue = SQL(
+            """(SELECT lead.id
+                  FROM crm_lead lead
+                  JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE lead.active
+                   AND stage.funnel_layer IS NOT NULL
+                   AND stage.funnel_ideal_days > 0
+                   AND lead.funnel_layer_date < %s - stage.funnel_ideal_days * INTERVAL '1 day')""",
+            fields.Datetime.now(),
+        )
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", overdue)]
+
+    def _compute_funnel_move_count(self):
+        counts = dict(
+            self.env["crm.funnel.move"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.funnel_move_count = counts.get(lead, 0)
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # refuse before anything is written when the stage is given
+        stages = self.env["crm.stage"].browse(
+            {vals["stage_id"] for vals in vals_list if vals.get("stage_id")}
+        )
+        layers = {stage.id: stage.funnel_layer for stage in stages}
+        ungraded = [
+            vals.get("name") or self.env._("New customer")
+            for vals in vals_list
+            if layers.get(vals.get("stage_id")) in LAYERS_PAST_GRADED and not vals.get("funnel_grade")
+        ]
+        if ungraded:
+            raise UserError(self._funnel_grade_error(ungraded))
+        leads = super().create(vals_list)
+        entered = leads.filtered("funnel_layer")
+        if entered:
+            # the stage may also have been computed (from the team)
+            grades = {lead.id: lead.funnel_grade for lead in entered}
+            entered._funnel_check_grade_on_entry(dict.fromkeys(entered.ids, False), grades)
+            entered._funnel_record_moves(
+                {lead.id: (self.env["crm.stage"], False, False) for lead in entered}
+            )
+        return leads
+
+    def write(self, vals):
+        if "funnel_grade" in vals and not vals["funnel_grade"]:
+            self._funnel_check_grade_kept(vals)
+        if "stage_id" not in vals and "active" not in vals:
+            return super().write(vals)
+
+        targets = self._funnel_target_stages(vals)
+        # snapshot of the layer each lead leaves, taken before the write
+        before = {
+            lead.id: (lead.stage_id, lead.funnel_layer, lead.funnel_layer_date) for lead in self
+        }
+        # group the leads by the write they need: one write per target stage,
+        # and per "does the layer change", so that a batch stays a few writes
+        batches = defaultdict(lambda: self.browse())
+        for lead in self:
+            target = targets.get(lead.id)
+            new_layer = target.funnel_layer if target is not None else lead.funnel_layer
+            changes = target is not None and new_layer != lead.funnel_layer
+            batches[(target.id if target is not None else None, changes)] |= lead
+
+        changed = self.browse([lid for (_t, changes), leads in batches.items() if changes for lid in leads.ids])
+        if changed:
+            new_layers = {lead.id: targets[lead.id].funnel_layer for lead in changed}
+            old_layers = {lead.id: before[lead.id][1] for lead in changed}
+            grades = {
+                lead.id: vals["funnel_grade"] if "funnel_grade" in vals else lead.funnel_grade
+                for lead in changed
+            }
+            changed._funnel_check_grade_on_entry(old_layers, grades, new_layers)
+
+        now = fields.Datetime.now()
+        result = True
+        for (target_id, changes), leads in batches.items():
+            batch_vals = dict(vals)
+            if target_id is not None and "stage_id" not in vals:
+                batch_vals["stage_id"] = target_id
+            if changes:
+                batch_vals["funnel_layer_date"] = now
+            result = super(CrmLead, leads).write(batch_vals) and result
+        if changed:
+            changed._funnel_record_moves({lid: before[lid] for lid in changed.ids}, now=now)
+        return result
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_set_lost(self, **additional_values):
+        # the move to the abandoned layer records the lost reason given here
+        lost_reason_id = additional_values.get("lost_reason_id")
+        return super(
+            CrmLead, self.with_context(funnel_lost_reason_id=lost_reason_id)
+        ).action_set_lost(**additional_values)
+
+    def action_view_funnel_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_method.crm_funnel_move_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"default_lead_id": self.id, "search_default_group_by_lead": 0}
+        action["display_name"] = self.env._("Funnel Moves of %(customer)s", customer=self.name)
+        return action
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _funnel_target_stages(self, vals):
+        """The stage each lead goes to with ``vals``, for the leads whose stage changes.
+
+        An explicit stage wins. Otherwise archiving a funnel customer (Odoo's
+        "lost") moves it to the abandoned layer, and restoring an abandoned one
+        brings it back to the resource layer.
+        """
+        Stage = self.env["crm.stage"]
+        if "stage_id" in vals:
+            stage = Stage.browse(vals["stage_id"] or [])
+            return {lead.id: stage for lead in self if lead.stage_id != stage}
+        if vals["active"]:
+            moving = self.filtered(lambda lead: not lead.active and lead.funnel_layer == "abandoned")
+            layer = "resource"
+        else:
+            moving = self.filtered(
+                lambda lead: lead.active and lead.funnel_layer and lead.funnel_layer != "abandoned"
+            )
+            layer = "abandoned"
+        targets = {}
+        for team, leads in moving.grouped("team_id").items():
+            stage = leads._funnel_layer_stage(layer, team)
+            if stage:
+                targets.update(dict.fromkeys(leads.ids, stage))
+        return targets
+
+    def _funnel_layer_stage(self, layer, team=None):
+        """The first stage of ``layer`` for ``team`` (or a stage for every team)."""
+        team = self.team_id[:1] if team is None else team
+        return self._stage_find(team_id=team.id, domain=[("funnel_layer", "=", layer)])
+
+    def _funnel_check_grade_on_entry(self, old_layers, grades, new_layers=None):
+        """Refuse to move ungraded customers from resource/graded past the graded layer."""
+        ungraded = self.filtered(
+            lambda lead: (new_layers[lead.id] if new_layers else lead.funnel_layer) in LAYERS_PAST_GRADED
+            and old_layers.get(lead.id) not in LAYERS_PAST_GRADED
+            and not grades.get(lead.id)
+        )
+        if ungraded:
+            raise UserError(self._funnel_grade_error(ungraded.mapped("display_name")))
+
+    def _funnel_check_grade_kept(self, vals):
+        """A customer past the graded layer keeps a grade."""
+        if "stage_id" in vals:
+            stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
+            concerned = self if stage.funnel_layer in LAYERS_PAST_GRADED else self.browse()
+        else:
+            concerned = self.filtered(lambda lead: lead.funnel_layer in LAYERS_PAST_GRADED)
+        if concerned:
+            raise UserError(self._funnel_grade_error(concerned.mapped("display_name")))
+
+    def _funnel_grade_error(self, names):
+        shown = ", ".join(names[:10])
+        if len(names) > 10:
+            shown = self.env._("%(names)s and %(count)s more", names=shown, count=len(names) - 10)
+        return self.env._(
+            "A customer needs a grade (A, B or C) before it moves past the Graded layer. "
+            "Grade these customers first: %(customers)s",
+            customers=shown,
+        )
+
+    def _funnel_record_moves(self, before, now=None):
+        """Write the move history of ``self``, which just changed layer.
+
+        :param dict before: lead id -> (stage, layer, date entered that layer)
+            as they were before the change
+        """
+        Move = self.env["crm.funnel.move"]
+        now = now or fields.Datetime.now()
+        lost_reason_id = self.env.context.get("funnel_lost_reason_id") or False
+        vals_list = []
+        for lead in self:
+            from_stage, from_layer, from_date = before[lead.id]
+            to_layer = lead.funnel_layer
+            move_type = Move._funnel_move_type(from_layer, to_layer)
+            vals_list.append(
+                lead._prepare_funnel_move_values(
+                    {
+                        "date": now,
+                        "from_layer": from_layer or False,
+                        "to_layer": to_layer or False,
+                        "from_stage_id": from_stage.id,
+                        "to_stage_id": lead.stage_id.id,
+                        "move_type": move_type,
+                        "skipped_layers": Move._funnel_skipped_layers(from_layer, to_layer),
+                        "days_in_layer": (now - from_date).total_seconds() / 86400
+                        if from_date and from_layer
+                        else 0.0,
+                        "lost_reason_id": (lead.lost_reason_id.id or lost_reason_id)
+                        if move_type == "abandon"
+                        else False,
+                    }
+                )
+            )
+        return Move.sudo().create(vals_list)
+
+    def _prepare_funnel_move_values(self, values):
+        """Hook: complete the values of a move of ``self`` (one lead)."""
+        self.ensure_one()
+        return dict(
+            values,
+            lead_id=self.id,
+            changed_by_id=self.env.uid,
+            user_id=self.user_id.id,
+            team_id=self.team_id.id,
+            company_id=self.company_id.id,
+        )

@@ -1,0 +1,107 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# The eight layers of the method (SPEC 1), top of the funnel first. Layers 1-7
+# are the funnel; "abandoned" stands beside it.
+FUNNEL_LAYERS = [
+    ("resource", "Resource"),
+    ("graded", "Graded"),
+    ("contacted", "Contacted"),
+    ("lead", "Lead"),
+    ("intent", "Intent"),
+    ("signed", "Signed"),
+    ("implemented", "Implemented"),
+    ("abandoned", "Abandoned"),
+]
+LAYER_RANK = {key: rank for rank, (key, _label) in enumerate(FUNNEL_LAYERS, start=1)}
+# A customer may not reach these layers from resource/graded without a grade (SPEC 3).
+LAYERS_PAST_GRADED = frozenset(["contacted", "lead", "intent", "signed", "implemented"])
+# Layers whose stages must be won stages (SPEC 1).
+WON_LAYERS = frozenset(["signed", "implemented"])
+# The working layers whose customers count against a rep's quota (SPEC 4).
+HOLDING_LAYERS = ("resource", "graded", "contacted", "lead", "intent")
+
+
+class CrmStage(models.Model):
+    _inherit = "crm.stage"
+
+    funnel_layer = fields.Selection(
+        FUNNEL_LAYERS,
+        string="Funnel Layer",
+        index=True,
+        copy=False,
+        help="The layer of the sales funnel this stage stands for. Customers in this "
+        "stage are in this layer. Several stages may map to one layer; a stage "
+        "without a layer is outside the funnel.",
+    )
+    funnel_ideal_days = fields.Integer(
+        string="Ideal Move Days",
+        help="How many days a customer should stay in this layer before moving on "
+        "(移动日). A customer in the layer longer than this is overdue. 0: no ideal.",
+    )
+    funnel_ideal_reach_rate = fields.Float(
+        string="Ideal Reach Rate (%)",
+        digits=(5, 2),
+        help="Share of the resources that should reach this layer, counted from the "
+        "top of the funnel (移动率): of 100 resources, 90 reach Contacted, 10 sign. "
+        "0: no ideal.",
+    )
+    funnel_ideal_holding = fields.Integer(
+        string="Ideal Holding per Rep",
+        help="How many customers one rep should hold in this layer (理想拥有数). 0: no ideal.",
+    )
+    funnel_standard = fields.Text(
+        string="Layer Standard",
+        translate=True,
+        help="When a customer belongs in this layer: the standard state of the layer.",
+    )
+    funnel_method_hints = fields.Text(
+        string="Sales Methods",
+        translate=True,
+        help="The sales methods recommended to reps for customers in this layer.",
+    )
+
+    _sql_constraints = [
+        (
+            "funnel_ideal_days_positive",
+            "CHECK(funnel_ideal_days >= 0)",
+            "The ideal move days of a layer cannot be negative.",
+        ),
+        (
+            "funnel_ideal_reach_rate_range",
+            "CHECK(funnel_ideal_reach_rate >= 0 AND funnel_ideal_reach_rate <= 100)",
+            "The ideal reach rate of a layer is a percentage between 0 and 100.",
+        ),
+        (
+            "funnel_ideal_holding_positive",
+            "CHECK(funnel_ideal_holding >= 0)",
+            "The ideal holding per rep of a layer cannot be negative.",
+        ),
+    ]
+
+    @api.constrains("funnel_layer", "is_won")
+    def _check_funnel_layer_is_won(self):
+        for stage in self:
+            if stage.funnel_layer in WON_LAYERS and not stage.is_won:
+                raise ValidationError(
+                    self.env._(
+                        "Stage “%(stage)s” is mapped to the layer %(layer)s: it must be a won stage.",
+                        stage=stage.name,
+                        layer=stage._funnel_layer_label(),
+                    )
+                )
+            if stage.is_won and stage.funnel_layer and stage.funnel_layer not in WON_LAYERS:
+                raise ValidationError(
+                    self.env._(
+                        "Stage “%(stage)s” is a won stage: it can only be mapped to the "
+                        "Signed or Implemented layer, not to %(layer)s.",
+                        stage=stage.name,
+                        layer=stage._funnel_layer_label(),
+                    )
+                )
+
+    def _funnel_layer_label(self):
+        self.ensure_one()
+        return dict(self._fields["funnel_layer"]._description_selection(self.env)).get(
+            self.funnel_layer, ""
+        )

@@ -1,0 +1,64 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+// A rep grades a new resource, then moves it down the funnel to Contacted (SPEC 3).
+registry.category("web_tour.tours").add("sales_funnel_method_rep_grades_resource", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
+            content: "Open the CRM pipeline",
+            run: "click",
+        },
+        {
+            trigger:
+                ".o_kanban_group:has(.o_column_title:contains('Resource')) " +
+                ".o_kanban_record:contains('Tour Resource Customer'):contains('Not graded')",
+            content: "The new resource waits in the Resource layer, not graded yet",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook_headers a:contains('Funnel')",
+            content: "Open the funnel page: the layer's standard and sales methods",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=funnel_method_hints]:contains('Phone direct sales')",
+        },
+        {
+            trigger: ".o_field_widget[name=funnel_grade] input[data-value='a']",
+            content: "Grade the customer A",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=funnel_product] input",
+            content: "Plan a recommended product",
+            run: "edit Website package",
+        },
+        {
+            trigger: ".o_statusbar_status button:contains('Contacted')",
+            content: "Move the customer down to Contacted",
+            run: "click",
+        },
+        {
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Contacted')",
+        },
+        {
+            trigger: ".o_form_saved",
+            content: "The move is saved",
+        },
+        {
+            trigger: ".o_back_button, .breadcrumb-item:first-child a",
+            content: "Back to the pipeline",
+            run: "click",
+        },
+        {
+            trigger:
+                ".o_kanban_group:has(.o_column_title:contains('Contacted')) " +
+                ".o_kanban_record:contains('Tour Resource Customer')",
+        },
+    ],
+});

@@ -1,0 +1,6 @@
+from . import test_funnel_layers
+from . import test_funnel_grade
+from . import test_funnel_moves
+from . import test_funnel_security
+from . import test_funnel_performance
+from . import test_funnel_ui

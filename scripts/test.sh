@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Command 2: the whole test suite, browser tours included, on a fresh database.
+# Extra arguments go to pytest (e.g. `make test ARGS="-k grade"`).
+CONF=${CONF:-$(cd "$(dirname "$0")/.." && pwd)/.odoo/test.conf}
+LOG_LEVEL=${LOG_LEVEL:-warn}
+source "$(dirname "$0")/lib.sh"
+
+DB=${TEST_DB:-sales_funnel_test}
+
+ensure_odoo
+ensure_venv
+ensure_postgres
+ensure_chromium
+"$PY" -c "import websocket" 2>/dev/null \
+    || die "websocket-client is missing from the virtualenv: Odoo would skip every browser tour. Fix: $PY -m pip install websocket-client"
+write_conf 8169
+
+say "creating a fresh test database '$DB' with sales_funnel_method (no demo data)"
+dropdb --if-exists "$DB"
+odoo -d "$DB" -i sales_funnel_method --without-demo=all --stop-after-init \
+    || die "installing sales_funnel_method failed (see the log above)."
+
+say "running the test suite"
+cd "$ROOT"
+status=0
+"$VENV/bin/pytest" --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+    -p no:cacheprovider -rfEs "$@" sales_funnel_method || status=$?
+exit $status
