@@ -6,7 +6,7 @@ MOVE_TYPES = [
     ("entry", "Entered the funnel"),
     ("forward", "Down the funnel"),
     ("backward", "Back up the funnel"),
-    ("abandon", "Abandoned"),
+    ("abandon", "Abandonment"),
     ("reopen", "Reopened"),
     ("exit", "Left the funnel"),
 ]

@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import polib
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools.translate import TranslationModuleReader
+
+from .common import SalesFunnelCommon
+
+I18N = Path(__file__).resolve().parent.parent / "i18n"
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelTranslations(SalesFunnelCommon):
+    """Every term users see is translated into Chinese, with the deck's words."""
+
+    def test_every_term_has_a_chinese_translation(self):
+        terms = {
+            source
+            for _module, _type, _name, _res_id, source, _value, _comments in TranslationModuleReader(
+                self.env.cr, modules=["sales_funnel_method"]
+            )
+            if source
+        }
+        self.assertGreater(len(terms), 100)
+        po = polib.pofile(str(I18N / "zh_CN.po"))
+        translated = {
+            entry.msgid
+            for entry in po
+            if entry.msgstr and not entry.obsolete and "fuzzy" not in entry.flags
+        }
+        missing = sorted(terms - translated)
+        self.assertFalse(missing, f"untranslated in i18n/zh_CN.po: {missing[:20]}")
+        pot = polib.pofile(str(I18N / "sales_funnel_method.pot"))
+        self.assertFalse(
+            sorted(terms - {entry.msgid for entry in pot}),
+            "i18n/sales_funnel_method.pot is out of date: export it again",
+        )
+
+    def test_layers_speak_the_deck_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["sales_funnel_method"], ["zh_CN"], overwrite=True
+        )
+        stages = {
+            layer: stage.with_context(lang="zh_CN").name for layer, stage in self.stages.items()
+        }
+        self.assertEqual(
+            stages,
+            {
+                "resource": "客户资源",
+                "graded": "已分级客户",
+                "contacted": "已接触客户",
+                "lead": "有线索客户",
+                "intent": "意向客户",
+                "signed": "签约客户",
+                "implemented": "已实施客户",
+                "abandoned": "放弃客户",
+            },
+        )
+        lead = self._create_customers(layer="resource").with_context(lang="zh_CN")
+        with self.assertRaisesRegex(UserError, "评级"):
+            lead.write({"stage_id": self.stages["contacted"].id})
