@@ -18,6 +18,9 @@ else
     say "creating database '$DB' with crm, sales_funnel_method and demo data (about a minute)"
     # Odoo 18 loads demo data into a new database unless told otherwise.
     odoo -d "$DB" -i sales_funnel_method --stop-after-init
+    # Odoo only warns when demo data fails to load: make it an error here
+    psql -X -d "$DB" -Atc "select demo from ir_module_module where name = 'sales_funnel_method'" | grep -q t \
+        || die "the demo data of sales_funnel_method failed to load into '$DB' (see the log above); drop it with: dropdb $DB"
 fi
 say "Odoo is starting on http://localhost:$PORT (database '$DB'); log in as admin / admin. Ctrl-C stops it."
 exec "$PY" "$ODOO_PATH/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^$DB\$"
