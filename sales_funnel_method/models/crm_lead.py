@@ -5,7 +5,13 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .crm_stage import LAYERS_PAST_GRADED
+from .crm_stage import HOLDING_LAYERS, LAYERS_PAST_GRADED
+
+MANAGING_GROUPS = (
+    "sales_funnel_method.sales_funnel_method_group_manager",
+    "sales_funnel_method.sales_funnel_method_group_support",
+    "sales_team.group_sale_salesman_all_leads",
+)
 
 GRADES = [
     ("a", "A"),
@@ -76,6 +82,41 @@ class CrmLead(models.Model):
         tracking=True,
         help="The revenue planned with this customer when it was graded.",
     )
+    funnel_discoverer_id = fields.Many2one(
+        "res.users",
+        string="Discovered By",
+        index=True,
+        tracking=True,
+        help="The rep who discovered this customer (个人发掘): they receive it first, "
+        "even a little above their quota. By default the rep who created it.",
+    )
+    funnel_abandoned_by_id = fields.Many2one(
+        "res.users", string="Abandoned By", readonly=True, copy=False,
+        help="The rep who held the customer when it was abandoned.",
+    )
+    funnel_abandon_evaluation = fields.Text(
+        string="Manager's Evaluation",
+        copy=False,
+        tracking=True,
+        groups="sales_funnel_method.sales_funnel_method_group_manager,"
+        "sales_funnel_method.sales_funnel_method_group_support",
+        help="The sales manager's evaluation of the abandon (冷处理).",
+    )
+    funnel_cooldown_until = fields.Datetime(
+        string="Cool-down Until",
+        compute="_compute_funnel_cooldown_until",
+        help="An abandoned customer cannot be claimed or allocated before this date; "
+        "then it re-enters the pool in the Resource layer.",
+    )
+    funnel_in_pool = fields.Boolean(
+        string="In the Pool",
+        compute="_compute_funnel_in_pool",
+        search="_search_funnel_in_pool",
+        help="Unassigned customer of the Resource to Intent layers: it can be claimed or allocated.",
+    )
+    funnel_assignment_ids = fields.One2many(
+        "crm.funnel.assignment", "lead_id", string="Assignments", readonly=True, copy=False
+    )
     funnel_move_ids = fields.One2many(
         "crm.funnel.move", "lead_id", string="Funnel Moves", readonly=True, copy=False
     )
@@ -116,6 +157,32 @@ class CrmLead(models.Model):
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", overdue)]
 
+    @api.depends("funnel_layer", "funnel_layer_date", "company_id.funnel_cooldown_days")
+    def _compute_funnel_cooldown_until(self):
+        for lead in self:
+            company = lead.company_id or self.env.company
+            if lead.funnel_layer == "abandoned" and lead.funnel_layer_date:
+                lead.funnel_cooldown_until = lead.funnel_layer_date + timedelta(
+                    days=company.funnel_cooldown_days
+                )
+            else:
+                lead.funnel_cooldown_until = False
+
+    @api.depends("active", "user_id", "funnel_layer")
+    def _compute_funnel_in_pool(self):
+        for lead in self:
+            lead.funnel_in_pool = bool(
+                lead.active and not lead.user_id and lead.funnel_layer in HOLDING_LAYERS
+            )
+
+    def _search_funnel_in_pool(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        domain = [("user_id", "=", False), ("funnel_layer", "in", list(HOLDING_LAYERS))]
+        if (operator == "=") == bool(value):
+            return domain
+        return ["!", "&", *domain]
+
     def _compute_funnel_move_count(self):
         counts = dict(
             self.env["crm.funnel.move"]._read_group(
@@ -143,6 +210,11 @@ class CrmLead(models.Model):
         ]
         if ungraded:
             raise UserError(self._funnel_grade_error(ungraded))
+        # a rep who creates a customer discovered it (SPEC 4: 个人发掘)
+        creator = self.env.user
+        if not self.env.su and creator.sudo().crm_team_member_ids:
+            for vals in vals_list:
+                vals.setdefault("funnel_discoverer_id", creator.id)
         leads = super().create(vals_list)
         entered = leads.filtered("funnel_layer")
         if entered:
@@ -150,20 +222,25 @@ class CrmLead(models.Model):
             grades = {lead.id: lead.funnel_grade for lead in entered}
             entered._funnel_check_grade_on_entry(dict.fromkeys(entered.ids, False), grades)
             entered._funnel_record_moves(
-                {lead.id: (self.env["crm.stage"], False, False) for lead in entered}
+                {lead.id: (self.env["crm.stage"], False, False, lead.user_id) for lead in entered}
             )
         return leads
 
     def write(self, vals):
         if "funnel_grade" in vals and not vals["funnel_grade"]:
             self._funnel_check_grade_kept(vals)
+        if vals.get("user_id") and not self.env.context.get("funnel_assigning"):
+            self._funnel_check_pool_assignment()
+        if vals.get("active") and not self.env.context.get("funnel_releasing"):
+            self._funnel_check_cooldown()
         if "stage_id" not in vals and "active" not in vals:
             return super().write(vals)
 
         targets = self._funnel_target_stages(vals)
         # snapshot of the layer each lead leaves, taken before the write
         before = {
-            lead.id: (lead.stage_id, lead.funnel_layer, lead.funnel_layer_date) for lead in self
+            lead.id: (lead.stage_id, lead.funnel_layer, lead.funnel_layer_date, lead.user_id)
+            for lead in self
         }
         # group the leads by the write they need: one write per target stage,
         # and per "does the layer change", so that a batch stays a few writes
@@ -194,7 +271,8 @@ class CrmLead(models.Model):
                 batch_vals["funnel_layer_date"] = now
             result = super(CrmLead, leads).write(batch_vals) and result
         if changed:
-            changed._funnel_record_moves({lid: before[lid] for lid in changed.ids}, now=now)
+            moves = changed._funnel_record_moves({lid: before[lid] for lid in changed.ids}, now=now)
+            changed._funnel_leave_rep(moves.filtered(lambda move: move.move_type == "abandon"))
         return result
 
     # ------------------------------------------------------------
@@ -208,6 +286,21 @@ class CrmLead(models.Model):
             CrmLead, self.with_context(funnel_lost_reason_id=lost_reason_id)
         ).action_set_lost(**additional_values)
 
+    def action_funnel_claim(self):
+        """Take these customers from the pool (SPEC 4), within the rep's capacity."""
+        self.env["crm.funnel.allocation"]._funnel_claim(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s customers are now yours.", count=len(self))
+                if len(self) > 1
+                else self.env._("%(customer)s is now yours.", customer=self.display_name),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
     def action_view_funnel_moves(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -218,9 +311,97 @@ class CrmLead(models.Model):
         action["display_name"] = self.env._("Funnel Moves of %(customer)s", customer=self.name)
         return action
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_funnel_customer(self):
+        """A funnel customer is company data (SPEC 5): archive it, do not delete it."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if any(lead.funnel_layer for lead in self):
+            raise UserError(
+                self.env._(
+                    "Customers of the sales funnel are never deleted: mark them as lost "
+                    "(abandoned) or archive them instead. Only an administrator can delete them."
+                )
+            )
+
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
+
+    def _funnel_is_managing_user(self):
+        return self.env.su or any(self.env.user.has_group(group) for group in MANAGING_GROUPS)
+
+    def _funnel_check_pool_assignment(self):
+        """A rep takes a pool customer by claiming it, never by a plain write."""
+        if self._funnel_is_managing_user():
+            return
+        in_pool = self.filtered("funnel_in_pool")
+        if in_pool:
+            raise UserError(
+                self.env._(
+                    "Use “Claim” to take a customer from the pool: it checks your capacity "
+                    "and that nobody else took it. Customers: %(customers)s",
+                    customers=", ".join(in_pool[:10].mapped("display_name")),
+                )
+            )
+
+    def _funnel_check_cooldown(self):
+        """An abandoned customer stays out of the pool during its cool-down (冷处理),
+        unless a manager decides otherwise."""
+        if self._funnel_is_managing_user():
+            return
+        now = fields.Datetime.now()
+        cooling = self.filtered(
+            lambda lead: not lead.active
+            and lead.funnel_layer == "abandoned"
+            and lead.funnel_cooldown_until
+            and lead.funnel_cooldown_until > now
+        )
+        if cooling:
+            raise UserError(
+                self.env._(
+                    "%(customers)s was abandoned and cools down until %(date)s: only a sales "
+                    "manager can bring it back earlier.",
+                    customers=", ".join(cooling[:10].mapped("display_name")),
+                    date=fields.Date.to_string(min(cooling.mapped("funnel_cooldown_until"))),
+                )
+            )
+
+    def _funnel_leave_rep(self, abandon_moves):
+        """An abandoned customer leaves its rep and waits in cold storage."""
+        by_user = defaultdict(list)
+        for move in abandon_moves:
+            if move.lead_id.user_id:
+                by_user[move.lead_id.user_id.id].append(move.lead_id.id)
+        for user_id, lead_ids in by_user.items():
+            super(CrmLead, self.browse(lead_ids)).write(
+                {"user_id": False, "funnel_abandoned_by_id": user_id}
+            )
+
+    @api.model
+    def _funnel_release_cooled_down(self, limit=None):
+        """Abandoned customers whose cool-down ended re-enter the pool as resources.
+
+        :return: (released leads, how many are left to release)
+        """
+        self.env["crm.lead"].flush_model(["active", "funnel_layer", "funnel_layer_date", "company_id"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT lead.id
+                     FROM crm_lead lead
+                     LEFT JOIN res_company company ON company.id = lead.company_id
+                    WHERE NOT lead.active AND lead.funnel_layer = 'abandoned'
+                      AND lead.funnel_layer_date
+                          <= %s - COALESCE(company.funnel_cooldown_days, %s) * INTERVAL '1 day'
+                 ORDER BY lead.id""",
+                fields.Datetime.now(),
+                self.env.company.funnel_cooldown_days,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        batch = self.with_context(active_test=False, funnel_releasing=True).browse(ids[:limit])
+        batch.write({"active": True, "user_id": False, "lost_reason_id": False})
+        return batch, len(ids) - len(batch)
 
     def _funnel_target_stages(self, vals):
         """The stage each lead goes to with ``vals``, for the leads whose stage changes.
@@ -286,15 +467,15 @@ class CrmLead(models.Model):
     def _funnel_record_moves(self, before, now=None):
         """Write the move history of ``self``, which just changed layer.
 
-        :param dict before: lead id -> (stage, layer, date entered that layer)
-            as they were before the change
+        :param dict before: lead id -> (stage, layer, date entered that layer,
+            salesperson) as they were before the change
         """
         Move = self.env["crm.funnel.move"]
         now = now or fields.Datetime.now()
         lost_reason_id = self.env.context.get("funnel_lost_reason_id") or False
         vals_list = []
         for lead in self:
-            from_stage, from_layer, from_date = before[lead.id]
+            from_stage, from_layer, from_date, from_user = before[lead.id]
             to_layer = lead.funnel_layer
             move_type = Move._funnel_move_type(from_layer, to_layer)
             vals_list.append(
@@ -316,6 +497,9 @@ class CrmLead(models.Model):
                     }
                 )
             )
+            if move_type == "abandon" and from_user:
+                # the abandon counts for the rep who held the customer
+                vals_list[-1]["user_id"] = from_user.id
         return Move.sudo().create(vals_list)
 
     def _prepare_funnel_move_values(self, values):

@@ -5,3 +5,4 @@ from . import test_funnel_security
 from . import test_funnel_performance
 from . import test_funnel_ui
 from . import test_funnel_i18n
+from . import test_funnel_allocation

@@ -1,0 +1,46 @@
+from odoo import fields, models
+
+from .crm_stage import FUNNEL_LAYERS
+from .crm_lead import GRADES
+
+ASSIGNMENT_KINDS = [
+    ("allocation", "Allocation"),
+    ("claim", "Claim"),
+    ("handover", "Hand-over"),
+]
+
+
+class CrmFunnelAssignment(models.Model):
+    """A customer received by a rep, or sent back to the pool.
+
+    Written by the allocation service for every allocation, claim and hand-over:
+    it is what a rep "received" in the abandoned / received ratio (SPEC 4) and
+    the list a hand-over report is made of.
+    """
+
+    _name = "crm.funnel.assignment"
+    _description = "Funnel Customer Assignment"
+    _order = "date desc, id desc"
+    _rec_name = "lead_id"
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    date = fields.Datetime(
+        string="Date", required=True, index=True, readonly=True, default=fields.Datetime.now
+    )
+    kind = fields.Selection(ASSIGNMENT_KINDS, string="How", required=True, index=True, readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Received By", index=True, readonly=True,
+        help="The rep who received the customer; empty when it went back to the pool.",
+    )
+    previous_user_id = fields.Many2one("res.users", string="Previous Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
+    assigned_by_id = fields.Many2one("res.users", string="Assigned By", readonly=True)
+    grade = fields.Selection(GRADES, string="Grade", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
+    reason = fields.Char(string="Why", readonly=True)
+    handover_id = fields.Many2one(
+        "crm.funnel.handover", string="Hand-over", index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one("res.company", string="Company", index=True, readonly=True)

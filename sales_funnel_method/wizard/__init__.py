@@ -1,0 +1,2 @@
+from . import crm_funnel_allocate
+from . import crm_funnel_handover_wizard
