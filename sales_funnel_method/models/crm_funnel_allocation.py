@@ -403,6 +403,8 @@ class CrmFunnelAllocation(models.AbstractModel):
         assignments = Assignment.browse([row[0] for row in self.env.cr.fetchall()])
         leads = self.env["crm.lead"].browse([vals["lead_id"] for vals in vals_list])
         leads.invalidate_recordset(["funnel_assignment_ids"])
+        if any(vals.get("handover_id") for vals in vals_list):
+            self.env["crm.funnel.handover"].invalidate_model()
         return assignments
 
     @staticmethod

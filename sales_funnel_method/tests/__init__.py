@@ -6,3 +6,4 @@ from . import test_funnel_performance
 from . import test_funnel_ui
 from . import test_funnel_i18n
 from . import test_funnel_allocation
+from . import test_funnel_pool

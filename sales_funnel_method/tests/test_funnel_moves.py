@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged, users
 
 from .common import SalesFunnelCommon
@@ -145,8 +146,15 @@ class TestFunnelMoves(SalesFunnelCommon):
                 }
             ],
         )
+        # cold handling (SPEC 5): the customer leaves the rep, the abandon counts for him
+        self.assertFalse(lead.user_id)
+        self.assertEqual(lead.funnel_abandoned_by_id, self.env.user)
+        self.assertEqual(self._last_move(lead).user_id, self.env.user)
+        # the rep cannot bring it back during its cool-down; a manager can, and
         # restoring brings the customer back to the top of the funnel
-        lead.toggle_active()
+        with self.assertRaisesRegex(UserError, "cools down until"):
+            lead.toggle_active()
+        lead.with_user(self.user_manager_east).toggle_active()
         self.assertTrue(lead.active)
         self.assertEqual(lead.funnel_layer, "resource")
         self.assertRecordValues(

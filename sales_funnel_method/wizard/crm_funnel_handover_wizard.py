@@ -21,7 +21,7 @@ class CrmFunnelHandoverWizard(models.TransientModel):
         string="Other Customers Go",
         required=True,
         default="pool",
-        help="Intent customers and implemented customers' renewals always go fat-first to "
+        help="Intent, signed and implemented customers (renewals) always go fat-first to "
         "the top-ranked reps with capacity; this decides where the other customers go.",
     )
     colleague_id = fields.Many2one("res.users", string="Colleague", domain=[("share", "=", False)])
