@@ -65,14 +65,16 @@ class CrmFunnelAllocation(models.AbstractModel):
             return {}
         since = fields.Datetime.now() - timedelta(days=company.funnel_ranking_days)
         self.env["crm.lead"].flush_model(
-            ["active", "user_id", "probability", "date_closed", "expected_revenue", "company_id"]
+            ["active", "user_id", "probability", "date_closed", "date_last_stage_update",
+             "expected_revenue", "company_id"]
         )
         self.env.cr.execute(
             SQL(
                 """SELECT user_id, COALESCE(SUM(expected_revenue), 0)
                      FROM crm_lead
                     WHERE active AND probability >= 100 AND user_id = ANY(%s)
-                      AND date_closed >= %s AND (company_id = %s OR company_id IS NULL)
+                      AND COALESCE(date_closed, date_last_stage_update) >= %s
+                      AND (company_id = %s OR company_id IS NULL)
                  GROUP BY user_id""",
                 list(user_ids),
                 since,
@@ -469,6 +471,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         user = user or self.env.user
         if not leads:
             return self.env["crm.funnel.assignment"]
+        # the rep may no longer read a customer another rep just took: this method
+        # decides what the rep may take, from the locked rows below
+        leads = leads.sudo()
         company = leads.company_id[:1] or self.env.company
         cr = self.env.cr
         # one claim at a time per rep, so that two claims cannot both fit the capacity
@@ -512,14 +517,14 @@ class CrmFunnelAllocation(models.AbstractModel):
                 self.env._(
                     "These customers are no longer in the pool: another rep claimed them, or "
                     "they were allocated, in the meantime: %(customers)s",
-                    customers=", ".join(taken.sudo().mapped("display_name")),
+                    customers=", ".join(taken.mapped("display_name")),
                 )
             )
         leads.invalidate_recordset(["user_id", "active"])
         team_ids = force[user.id]["team_ids"]
         plan = [
             (lead, user.id, lead.team_id.id if lead.team_id.id in team_ids else team_ids[0], "claim")
-            for lead in leads.sudo()
+            for lead in leads
         ]
         return self._funnel_apply(plan, "claim", company, force=force)
 

@@ -297,7 +297,7 @@ class CrmLead(models.Model):
                 "message": self.env._("%(count)s customers are now yours.", count=len(self))
                 if len(self) > 1
                 else self.env._("%(customer)s is now yours.", customer=self.display_name),
-                "next": {"type": "ir.actions.act_window_close"},
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

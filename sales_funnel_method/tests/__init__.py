@@ -7,3 +7,4 @@ from . import test_funnel_ui
 from . import test_funnel_i18n
 from . import test_funnel_allocation
 from . import test_funnel_pool
+from . import test_funnel_claim_race

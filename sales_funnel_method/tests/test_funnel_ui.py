@@ -16,3 +16,24 @@ class TestFunnelUi(HttpCase, SalesFunnelCommon):
             lead.funnel_move_ids.sorted("id").mapped("to_layer"), ["resource", "contacted"]
         )
         self.assertEqual(lead.funnel_move_ids.sorted("id")[-1].changed_by_id, self.user_rep)
+
+    def _only_funnel_reps(self):
+        self.env["crm.team.member"].search(
+            [("crm_team_id", "not in", (self.team_east | self.team_west).ids)]
+        ).action_archive()
+
+    def test_support_previews_and_runs_an_allocation(self):
+        self._only_funnel_reps()
+        self._create_customers(layer="signed", grade="a", expected_revenue=5000, name="Won")
+        pool = self._create_customers(3, layer="resource", grade="a", user=self.env["res.users"])
+        self.start_tour("/odoo", "sales_funnel_method_support_allocates", login="funnel_support")
+        self.assertEqual(pool.user_id, self.user_rep)
+        self.assertEqual(set(pool.funnel_assignment_ids.mapped("kind")), {"allocation"})
+
+    def test_rep_claims_from_the_pool(self):
+        pool = self._create_customers(
+            layer="resource", grade="b", user=self.env["res.users"], name="Tour Pool Customer"
+        )
+        self.start_tour("/odoo", "sales_funnel_method_rep_claims", login="funnel_rep")
+        self.assertEqual(pool.user_id, self.user_rep)
+        self.assertEqual(pool.funnel_assignment_ids.kind, "claim")

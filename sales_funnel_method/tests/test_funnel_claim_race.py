@@ -1,0 +1,101 @@
+from odoo import Command, api
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelClaimRace(TransactionCase):
+    """Two reps claim one pool customer at the same moment, in two real database
+    transactions: exactly one gets it, the other a clear message.
+
+    Odoo's "Personal Leads" rule lets any salesman write unassigned leads, so the
+    claim must lock the customer's row and re-check it in SQL. The data of this
+    test is committed (two transactions must both see it) and removed afterwards.
+    """
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
+            group = "sales_funnel_method.sales_funnel_method_group_rep"
+            reps = mail_new_test_user(env, login="race_rep_1", groups=group) | mail_new_test_user(
+                env, login="race_rep_2", groups=group
+            )
+            team = env["crm.team"].create(
+                {
+                    "name": "Race Team",
+                    "crm_team_member_ids": [Command.create({"user_id": rep.id}) for rep in reps],
+                }
+            )
+            lead = env["crm.lead"].create(
+                {
+                    "name": "Contested customer",
+                    "type": "opportunity",
+                    "user_id": False,
+                    "team_id": team.id,
+                    "funnel_grade": "a",
+                    "stage_id": env.ref("sales_funnel_method.crm_stage_resource").id,
+                }
+            )
+            self.rep_ids, self.team_id, self.lead_id = reps.ids, team.id, lead.id
+        self.addCleanup(self._remove_committed_data)
+
+    def _remove_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["crm.lead"].with_context(active_test=False).browse(self.lead_id).unlink()
+            env["crm.team"].browse(self.team_id).unlink()
+            users = env["res.users"].browse(self.rep_ids)
+            partners = users.partner_id
+            try:
+                with cr.savepoint():
+                    users.unlink()
+                    partners.unlink()
+            except Exception:  # noqa: BLE001 - referenced elsewhere: keep them archived
+                users.write({"active": False, "login": f"race_done_{self.lead_id}"})
+
+    def _claim(self, cr, rep_id):
+        env = api.Environment(cr, rep_id, {"tracking_disable": True})
+        return env["crm.lead"].browse(self.lead_id).action_funnel_claim()
+
+    def _final_state(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            lead = env["crm.lead"].browse(self.lead_id)
+            return lead.user_id.id, lead.funnel_assignment_ids.mapped("user_id").ids
+
+    def test_concurrent_claims_while_the_first_is_uncommitted(self):
+        rep_1, rep_2 = self.rep_ids
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            # both transactions are open before either claims
+            cr_1.execute("SELECT 1")
+            cr_2.execute("SELECT 1")
+            self._claim(cr_1, rep_1)
+            with self.assertRaisesRegex(UserError, "no longer in the pool"):
+                self._claim(cr_2, rep_2)
+            cr_2.rollback()
+            cr_1.commit()
+        self.assertEqual(self._final_state(), (rep_1, [rep_1]))
+
+    def test_claim_in_a_transaction_older_than_the_winning_commit(self):
+        rep_1, rep_2 = self.rep_ids
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            # the second transaction's snapshot predates the first one's commit
+            cr_2.execute("SELECT id FROM crm_lead WHERE id = %s", [self.lead_id])
+            self._claim(cr_1, rep_1)
+            cr_1.commit()
+            with self.assertRaisesRegex(UserError, "no longer in the pool"):
+                self._claim(cr_2, rep_2)
+            cr_2.rollback()
+        self.assertEqual(self._final_state(), (rep_1, [rep_1]))
+
+    def test_claim_after_the_winner_committed(self):
+        rep_1, rep_2 = self.rep_ids
+        with self.registry.cursor() as cr_1:
+            self._claim(cr_1, rep_1)
+        with self.registry.cursor() as cr_2:
+            with self.assertRaisesRegex(UserError, "no longer in the pool"):
+                self._claim(cr_2, rep_2)
+        self.assertEqual(self._final_state(), (rep_1, [rep_1]))
