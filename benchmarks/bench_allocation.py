@@ -91,24 +91,29 @@ def module_state(db):
         return row[0] if row else "uninstalled"
 
 
-def ensure_database(db, conf):
-    """Create ``db`` with the addon and without demo data, unless it is already there."""
-    state = module_state(db)
-    if state == "installed":
-        print(f"reusing database {db}", flush=True)
-        return
-    print(f"installing sales_funnel_method in database {db} (about a minute)", flush=True)
-    start = time.perf_counter()
+def odoo_bin(conf, db, *options):
     subprocess.run(
-        [
-            sys.executable, os.path.join(ODOO_PATH, "odoo-bin"), "-c", conf, "-d", db,
-            "-i", "sales_funnel_method", "--without-demo=all", "--stop-after-init",
-        ],
+        [sys.executable, os.path.join(ODOO_PATH, "odoo-bin"), "-c", conf, "-d", db, *options, "--stop-after-init"],
         check=True,
         env=dict(os.environ, PYTHONPATH=ODOO_PATH),
     )
     # the database and its connections were made by another process
     odoo.sql_db.close_db(db)
+
+
+def ensure_database(db, conf, update=True):
+    """Create ``db`` with the addon and without demo data; on a database made by
+    an earlier run, update the addon so that its schema follows the code."""
+    start = time.perf_counter()
+    if module_state(db) == "installed":
+        if not update:
+            print(f"reusing database {db} as it is", flush=True)
+            return
+        print(f"reusing database {db}: updating sales_funnel_method", flush=True)
+        odoo_bin(conf, db, "-u", "sales_funnel_method")
+    else:
+        print(f"installing sales_funnel_method in database {db} (about a minute)", flush=True)
+        odoo_bin(conf, db, "-i", "sales_funnel_method", "--without-demo=all")
     print(f"database {db} ready in {time.perf_counter() - start:.0f} s", flush=True)
 
 
@@ -378,6 +383,10 @@ def parse_args(argv=None):
         help="measure each side this many times, alternating which goes first; "
         "the best time of each side is compared (default 1: Odoo, then the addon)",
     )
+    parser.add_argument(
+        "--no-update", dest="update", action="store_false",
+        help="reuse an existing database without updating the addon first",
+    )
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument(
         "--keep", dest="keep", action="store_true", default=True,
@@ -394,7 +403,7 @@ def main(argv=None):
     args = parse_args(argv)
     conf = write_conf(os.path.join(tempfile.gettempdir(), "sales_funnel_bench"))
     odoo.tools.config.parse_config(["-c", conf, "-d", args.db], setup_logging=True)
-    ensure_database(args.db, conf)
+    ensure_database(args.db, conf, update=args.update)
 
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:

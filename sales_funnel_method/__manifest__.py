@@ -18,7 +18,10 @@
         "views/crm_stage_views.xml",
         "views/crm_funnel_move_views.xml",
         "views/crm_funnel_assignment_views.xml",
+        "views/crm_funnel_exception_views.xml",
         "views/crm_lead_views.xml",
+        "views/crm_lead_worklist_views.xml",
+        "report/crm_funnel_report_holding_views.xml",
         "views/crm_team_member_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/crm_funnel_allocate_views.xml",
@@ -31,6 +34,7 @@
     "assets": {
         "web.assets_backend": [
             "sales_funnel_method/static/src/scss/sales_funnel.scss",
+            "sales_funnel_method/static/src/views/*",
         ],
         "web.assets_tests": [
             "sales_funnel_method/static/tests/tours/*.js",

@@ -7,3 +7,4 @@ from . import crm_funnel_assignment
 from . import crm_funnel_handover
 from . import crm_team_member
 from . import crm_funnel_allocation
+from . import crm_funnel_exception

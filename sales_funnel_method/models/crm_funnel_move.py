@@ -48,6 +48,10 @@ class CrmFunnelMove(models.Model):
         help="How many funnel layers the move jumped over. A customer created directly "
         "in a later layer skipped every layer above it.",
     )
+    from_ideal_days = fields.Integer(
+        string="Ideal Days of Layer Left", readonly=True,
+        help="The ideal move days of the layer left, when the move happened.",
+    )
     days_in_layer = fields.Float(
         string="Days in Layer Left", digits=(16, 2), readonly=True,
         help="How long the customer stayed in the layer it left.",

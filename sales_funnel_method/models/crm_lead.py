@@ -13,6 +13,13 @@ MANAGING_GROUPS = (
     "sales_team.group_sale_salesman_all_leads",
 )
 
+# My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
+WORKLIST_LAYER_RANK = {
+    "signed": 1, "intent": 2, "lead": 3, "contacted": 4, "graded": 5, "resource": 6,
+}
+WORKLIST_LAYERS = tuple(WORKLIST_LAYER_RANK)
+GRADE_RANK = {"a": 1, "b": 2, "c": 3}
+
 GRADES = [
     ("a", "A"),
     ("b", "B"),
@@ -52,6 +59,25 @@ class CrmLead(models.Model):
         compute="_compute_funnel_days_in_layer",
         search="_search_funnel_is_overdue",
         help="The customer has been in its layer longer than the layer's ideal move days.",
+    )
+    funnel_is_fast_mover = fields.Boolean(
+        string="Fast Mover",
+        compute="_compute_funnel_is_fast_mover",
+        search="_search_funnel_is_fast_mover",
+        help="The customer's last move down the funnel took at most the company's fast-mover "
+        "share of the ideal days of the layer it left: a clear intent, handle it first.",
+    )
+    funnel_mark = fields.Selection(
+        [("fast", "Fast mover"), ("overdue", "Overdue")],
+        string="Mark",
+        compute="_compute_funnel_mark",
+        help="Fast movers (a clear intent) and overdue customers stand out in My Funnel.",
+    )
+    funnel_worklist_priority = fields.Integer(
+        string="Worklist Priority",
+        compute="_compute_funnel_worklist_priority",
+        help="Sort key of My Funnel: bottom-up by layer (signed first), then fast movers, "
+        "overdue customers, and grade.",
     )
     funnel_ideal_days = fields.Integer(
         related="stage_id.funnel_ideal_days", string="Ideal Move Days"
@@ -182,6 +208,102 @@ class CrmLead(models.Model):
         if (operator == "=") == bool(value):
             return domain
         return ["!", "&", *domain]
+
+    def _funnel_fast_mover_sql(self, lead_id_sql):
+        """SQL condition: the last move of the lead ``lead_id_sql`` was a fast move down."""
+        self.env["crm.funnel.move"].flush_model(
+            ["lead_id", "move_type", "days_in_layer", "from_ideal_days"]
+        )
+        return SQL(
+            """EXISTS (
+                SELECT 1 FROM (
+                    SELECT move.move_type, move.days_in_layer, move.from_ideal_days
+                      FROM crm_funnel_move move
+                     WHERE move.lead_id = %(lead)s
+                  ORDER BY move.date DESC, move.id DESC
+                     LIMIT 1
+                ) last_move
+                 WHERE last_move.move_type = 'forward'
+                   AND last_move.from_ideal_days > 0
+                   AND last_move.days_in_layer <= %(share)s * last_move.from_ideal_days
+            )""",
+            lead=lead_id_sql,
+            share=self.env.company.funnel_fast_mover_share,
+        )
+
+    def _compute_funnel_is_fast_mover(self):
+        if not self.ids:
+            self.funnel_is_fast_mover = False
+            return
+        self.env.cr.execute(
+            SQL(
+                "SELECT lead.id FROM crm_lead lead WHERE lead.id = ANY(%s) AND %s",
+                list(self.ids),
+                self._funnel_fast_mover_sql(SQL("lead.id")),
+            )
+        )
+        fast = {row[0] for row in self.env.cr.fetchall()}
+        for lead in self:
+            lead.funnel_is_fast_mover = lead.id in fast
+
+    def _search_funnel_is_fast_mover(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        fast = SQL(
+            "(SELECT lead.id FROM crm_lead lead WHERE lead.active AND %s)",
+            self._funnel_fast_mover_sql(SQL("lead.id")),
+        )
+        return [("id", "in" if (operator == "=") == bool(value) else "not in", fast)]
+
+    @api.depends("funnel_is_fast_mover", "funnel_is_overdue")
+    def _compute_funnel_mark(self):
+        for lead in self:
+            lead.funnel_mark = (
+                "fast" if lead.funnel_is_fast_mover else "overdue" if lead.funnel_is_overdue else False
+            )
+
+    @api.depends("funnel_layer", "funnel_is_fast_mover", "funnel_is_overdue", "funnel_grade")
+    def _compute_funnel_worklist_priority(self):
+        for lead in self:
+            lead.funnel_worklist_priority = (
+                WORKLIST_LAYER_RANK.get(lead.funnel_layer, 9) * 1000
+                + (0 if lead.funnel_is_fast_mover else 100)
+                + (0 if lead.funnel_is_overdue else 10)
+                + GRADE_RANK.get(lead.funnel_grade, 4)
+            )
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """Order My Funnel in SQL by the same key as ``funnel_worklist_priority``."""
+        if fname != "funnel_worklist_priority":
+            return super()._field_to_sql(alias, fname, query, flush)
+        self.env["crm.stage"].flush_model(["funnel_ideal_days"])
+        layer = self._field_to_sql(alias, "funnel_layer", query, flush)
+        layer_rank = SQL(" ").join(
+            [SQL("CASE %s", layer)]
+            + [SQL("WHEN %s THEN %s", key, rank) for key, rank in WORKLIST_LAYER_RANK.items()]
+            + [SQL("ELSE 9 END")]
+        )
+        grade = self._field_to_sql(alias, "funnel_grade", query, flush)
+        grade_rank = SQL(" ").join(
+            [SQL("CASE %s", grade)]
+            + [SQL("WHEN %s THEN %s", key, rank) for key, rank in GRADE_RANK.items()]
+            + [SQL("ELSE 4 END")]
+        )
+        overdue = SQL(
+            """EXISTS (SELECT 1 FROM crm_stage stage
+                        WHERE stage.id = %(stage)s AND stage.funnel_ideal_days > 0
+                          AND %(date)s < %(now)s - stage.funnel_ideal_days * INTERVAL '1 day')""",
+            stage=self._field_to_sql(alias, "stage_id", query, flush),
+            date=self._field_to_sql(alias, "funnel_layer_date", query, flush),
+            now=fields.Datetime.now(),
+        )
+        return SQL(
+            "(%s * 1000 + CASE WHEN %s THEN 0 ELSE 100 END + CASE WHEN %s THEN 0 ELSE 10 END + %s)",
+            layer_rank,
+            self._funnel_fast_mover_sql(SQL.identifier(alias, "id")),
+            overdue,
+            grade_rank,
+        )
 
     def _compute_funnel_move_count(self):
         counts = dict(
@@ -488,6 +610,7 @@ class CrmLead(models.Model):
                         "to_stage_id": lead.stage_id.id,
                         "move_type": move_type,
                         "skipped_layers": Move._funnel_skipped_layers(from_layer, to_layer),
+                        "from_ideal_days": from_stage.funnel_ideal_days if from_layer else 0,
                         "days_in_layer": (now - from_date).total_seconds() / 86400
                         if from_date and from_layer
                         else 0.0,
@@ -513,3 +636,24 @@ class CrmLead(models.Model):
             team_id=self.team_id.id,
             company_id=self.company_id.id,
         )
+
+    # ------------------------------------------------------------
+    # MY FUNNEL
+    # ------------------------------------------------------------
+
+    @api.model
+    def get_funnel_holdings(self):
+        """The current user's holdings against the ideal, per layer (SPEC 2), for
+        the header of My Funnel: [{layer, label, held, ideal}] in funnel order."""
+        report = self.env["crm.funnel.report.holding"]
+        rows = report.search([("user_id", "=", self.env.uid)], order="layer_sequence")
+        labels = dict(self._fields["funnel_layer"]._description_selection(self.env))
+        return [
+            {
+                "layer": row.layer,
+                "label": labels.get(row.layer, row.layer),
+                "held": row.held_count,
+                "ideal": row.ideal_count,
+            }
+            for row in rows
+        ]

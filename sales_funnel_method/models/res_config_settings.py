@@ -11,3 +11,29 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.funnel_discoverer_allowance", readonly=False
     )
     funnel_auto_allocate = fields.Boolean(related="company_id.funnel_auto_allocate", readonly=False)
+    funnel_fast_mover_share = fields.Float(related="company_id.funnel_fast_mover_share", readonly=False)
+    funnel_exception_days = fields.Integer(related="company_id.funnel_exception_days", readonly=False)
+    funnel_exception_min_sample = fields.Integer(
+        related="company_id.funnel_exception_min_sample", readonly=False
+    )
+    funnel_exception_out_of_funnel_share = fields.Float(
+        related="company_id.funnel_exception_out_of_funnel_share", readonly=False
+    )
+    funnel_exception_intent_min = fields.Integer(
+        related="company_id.funnel_exception_intent_min", readonly=False
+    )
+    funnel_exception_intent_signing_ratio = fields.Float(
+        related="company_id.funnel_exception_intent_signing_ratio", readonly=False
+    )
+    funnel_exception_rate_tolerance = fields.Float(
+        related="company_id.funnel_exception_rate_tolerance", readonly=False
+    )
+    funnel_exception_abandon_ratio = fields.Float(
+        related="company_id.funnel_exception_abandon_ratio", readonly=False
+    )
+    funnel_exception_overdue_factor = fields.Float(
+        related="company_id.funnel_exception_overdue_factor", readonly=False
+    )
+    funnel_exception_holding_share = fields.Float(
+        related="company_id.funnel_exception_holding_share", readonly=False
+    )

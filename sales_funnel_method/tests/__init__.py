@@ -8,3 +8,5 @@ from . import test_funnel_i18n
 from . import test_funnel_allocation
 from . import test_funnel_pool
 from . import test_funnel_claim_race
+from . import test_funnel_exceptions
+from . import test_funnel_worklist

@@ -1,3 +1,8 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from .common import SalesFunnelCommon
@@ -37,3 +42,16 @@ class TestFunnelUi(HttpCase, SalesFunnelCommon):
         self.start_tour("/odoo", "sales_funnel_method_rep_claims", login="funnel_rep")
         self.assertEqual(pool.user_id, self.user_rep)
         self.assertEqual(pool.funnel_assignment_ids.kind, "claim")
+
+    def test_rep_sees_the_fast_mover_on_top_of_my_funnel(self):
+        now = fields.Datetime.now()
+        with freeze_time(now - timedelta(days=6)):
+            slow = self._create_customers(layer="contacted", grade="a", name="Tour Slow Lead")
+            fast = self._create_customers(layer="contacted", grade="c", name="Tour Fast Mover")
+            self._create_customers(layer="graded", grade="a", name="Tour Graded")
+        with freeze_time(now - timedelta(days=5)):
+            fast.write({"stage_id": self.stages["lead"].id})  # one day: fast (ideal 5)
+        with freeze_time(now - timedelta(hours=2)):
+            slow.write({"stage_id": self.stages["lead"].id})  # nearly six days: slow
+        self.assertTrue(fast.funnel_is_fast_mover)
+        self.start_tour("/odoo", "sales_funnel_method_my_funnel", login="funnel_rep")

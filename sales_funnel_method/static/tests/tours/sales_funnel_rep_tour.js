@@ -10,7 +10,20 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_grades_resource
         stepUtils.showAppsMenuItem(),
         {
             trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            content: "Open the CRM pipeline",
+            content: "Open CRM: My Funnel comes first",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_funnel_holdings",
+        },
+        {
+            trigger: ".o_menu_sections button:contains('Sales'), .o_menu_sections a:contains('Sales')",
+            content: "Open the Sales menu",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item:contains('My Pipeline')",
+            content: "Open the pipeline",
             run: "click",
         },
         {
@@ -59,6 +72,38 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_grades_resource
             trigger:
                 ".o_kanban_group:has(.o_column_title:contains('Contacted')) " +
                 ".o_kanban_record:contains('Tour Resource Customer')",
+        },
+    ],
+});
+
+// A rep starts the day on My Funnel: the fast mover of the deepest layer comes first (SPEC 6).
+registry.category("web_tour.tours").add("sales_funnel_method_my_funnel", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
+            content: "Open CRM: My Funnel comes first",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:first-child:contains('Tour Fast Mover'):contains('Fast mover')",
+            content: "The fast mover is on top",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:nth-child(2):contains('Tour Slow Lead')",
+        },
+        {
+            trigger: ".o_funnel_holdings .o_funnel_holding_short[data-layer='lead']",
+            content: "Holdings against the ideal: short of leads",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:first-child .o_data_cell[name=name]",
+            content: "Open the fast mover",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Lead')",
         },
     ],
 });
