@@ -8,3 +8,5 @@ from . import crm_funnel_handover
 from . import crm_team_member
 from . import crm_funnel_allocation
 from . import crm_funnel_exception
+from . import crm_funnel_contact
+from . import mail_activity

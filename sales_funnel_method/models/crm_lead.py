@@ -143,6 +143,10 @@ class CrmLead(models.Model):
     funnel_assignment_ids = fields.One2many(
         "crm.funnel.assignment", "lead_id", string="Assignments", readonly=True, copy=False
     )
+    funnel_contact_ids = fields.One2many(
+        "crm.funnel.contact", "lead_id", string="Tracking Record", readonly=True, copy=False
+    )
+    funnel_contact_count = fields.Integer(string="Contacts", compute="_compute_funnel_contact_count")
     funnel_move_ids = fields.One2many(
         "crm.funnel.move", "lead_id", string="Funnel Moves", readonly=True, copy=False
     )
@@ -305,6 +309,15 @@ class CrmLead(models.Model):
             grade_rank,
         )
 
+    def _compute_funnel_contact_count(self):
+        counts = dict(
+            self.env["crm.funnel.contact"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        )
+        for lead in self:
+            lead.funnel_contact_count = counts.get(lead, 0)
+
     def _compute_funnel_move_count(self):
         counts = dict(
             self.env["crm.funnel.move"]._read_group(
@@ -422,6 +435,32 @@ class CrmLead(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def action_funnel_log_contact(self):
+        """Open the two-click contact log of the tracking record (SPEC 9)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Contact"),
+            "res_model": "crm.funnel.contact.log",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.id},
+        }
+
+    def _message_post_after_hook(self, message, msg_vals):
+        # an email sent to the customer from the chatter is a contact too
+        if (
+            msg_vals.get("message_type") in ("email", "comment")
+            and msg_vals.get("subtype_id") == self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+            and self.partner_id
+            and self.partner_id.id in (msg_vals.get("partner_ids") or [])
+            and self.funnel_layer
+        ):
+            self.env["crm.funnel.contact"]._funnel_record(
+                self, "email", source="email", messages={self.id: message}
+            )
+        return super()._message_post_after_hook(message, msg_vals)
 
     def action_view_funnel_moves(self):
         self.ensure_one()

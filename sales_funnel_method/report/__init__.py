@@ -1,1 +1,6 @@
+from . import crm_funnel_report_mixin
 from . import crm_funnel_report_holding
+from . import crm_funnel_report_move
+from . import crm_funnel_report_abandon
+from . import crm_funnel_report_contact
+from . import crm_funnel_report_overview

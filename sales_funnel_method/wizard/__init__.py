@@ -1,2 +1,3 @@
 from . import crm_funnel_allocate
 from . import crm_funnel_handover_wizard
+from . import crm_funnel_contact_log

@@ -1,0 +1,61 @@
+from odoo import api, fields, models
+
+from .crm_stage import FUNNEL_LAYERS
+
+CONTACT_KINDS = [
+    ("phone", "Phone"),
+    ("fax_mail", "Fax or mailed material"),
+    ("visit", "Visit"),
+    ("demo", "Demonstration"),
+    ("salon", "Salon or meeting"),
+    ("email", "Email"),
+    ("other", "Other"),
+]
+
+
+class CrmFunnelContact(models.Model):
+    """The tracking record (跟踪记录 / 行为记录, SPEC 9): one row per contact with a
+    customer, logged by the rep or counted from Odoo's own calls, emails and done
+    activities. The contact time curve and the workbook read it."""
+
+    _name = "crm.funnel.contact"
+    _description = "Funnel Contact (Tracking Record)"
+    _order = "date desc, id desc"
+    _rec_name = "lead_id"
+
+    lead_id = fields.Many2one(
+        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    date = fields.Datetime(string="Date", required=True, index=True, default=fields.Datetime.now, readonly=True)
+    kind = fields.Selection(CONTACT_KINDS, string="Kind", required=True, default="phone", readonly=True)
+    note = fields.Text(string="Note", readonly=True)
+    user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True,
+                             help="The customer's layer when it was contacted.")
+    source = fields.Selection(
+        [("log", "Logged by the rep"), ("activity", "Done activity"), ("email", "Email")],
+        string="Source", default="log", readonly=True,
+    )
+    message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
+    company_id = fields.Many2one("res.company", string="Company", index=True, readonly=True)
+
+    @api.model
+    def _funnel_record(self, leads, kind, note=False, date=None, source="log", messages=None):
+        """Record one contact per lead (batch); ``messages`` maps lead id to its chatter message."""
+        messages = messages or {}
+        return self.sudo().create([
+            {
+                "lead_id": lead.id,
+                "date": date or fields.Datetime.now(),
+                "kind": kind,
+                "note": note or False,
+                "user_id": lead.user_id.id or self.env.uid,
+                "team_id": lead.team_id.id,
+                "layer": lead.funnel_layer,
+                "source": source,
+                "message_id": messages.get(lead.id, self.env["mail.message"]).id,
+                "company_id": lead.company_id.id,
+            }
+            for lead in leads
+        ])

@@ -1,0 +1,56 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class CrmFunnelReportAbandon(models.Model):
+    """Abandoned / received customers per rep and team (SPEC 4: 放弃数量和领取数量的比例)."""
+
+    _name = "crm.funnel.report.abandon"
+    _inherit = ["crm.funnel.report.mixin"]
+    _description = "Funnel Abandon / Received Ratio"
+    _auto = False
+    _order = "date desc"
+    _rec_name = "lead_id"
+    _depends = {
+        "crm.funnel.move": ["lead_id", "date", "move_type", "user_id", "team_id", "company_id"],
+        "crm.funnel.assignment": ["lead_id", "date", "user_id", "team_id", "company_id"],
+    }
+    _funnel_ratios = {
+        "abandon_ratio": ("SUM(%(table)s.abandoned_count)", "SUM(%(table)s.received_count)"),
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)
+    date = fields.Datetime(string="Date", readonly=True)
+    user_id = fields.Many2one("res.users", string="Rep", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    abandoned_count = fields.Integer(string="Abandoned", readonly=True, aggregator="sum")
+    received_count = fields.Integer(string="Received", readonly=True, aggregator="sum")
+    abandon_ratio = fields.Float(
+        string="Abandoned / Received", readonly=True, aggregator="avg", digits=(16, 2),
+        help="Customers abandoned per customer received (allocated, claimed or handed over).",
+    )
+
+    def _query(self):
+        return SQL(
+            """
+            SELECT ROW_NUMBER() OVER (ORDER BY events.date, events.kind, events.source_id) AS id, events.*
+              FROM (
+                SELECT 'abandon' AS kind, move.id AS source_id, move.lead_id, move.date,
+                       move.user_id, move.team_id, move.company_id,
+                       1 AS abandoned_count, 0 AS received_count, NULL::float AS abandon_ratio
+                  FROM crm_funnel_move move
+                 WHERE move.move_type = 'abandon' AND move.user_id IS NOT NULL
+                UNION ALL
+                SELECT 'received', assignment.id, assignment.lead_id, assignment.date,
+                       assignment.user_id, assignment.team_id, assignment.company_id,
+                       0, 1, NULL::float
+                  FROM crm_funnel_assignment assignment
+                 WHERE assignment.user_id IS NOT NULL
+              ) events
+            """
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))

@@ -1,0 +1,72 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from ..models.crm_funnel_contact import CONTACT_KINDS
+from ..models.crm_stage import FUNNEL_LAYERS
+
+
+class CrmFunnelReportContact(models.Model):
+    """The contact time curve (客户接触时间曲线, SPEC 6): contacts by days since the
+    rep received the customer, per layer and rep."""
+
+    _name = "crm.funnel.report.contact"
+    _inherit = ["crm.funnel.report.mixin"]
+    _description = "Funnel Contact Time Curve"
+    _auto = False
+    _order = "date desc"
+    _rec_name = "lead_id"
+    _depends = {
+        "crm.funnel.contact": ["lead_id", "date", "kind", "user_id", "team_id", "layer", "company_id"],
+        "crm.funnel.assignment": ["lead_id", "date", "user_id"],
+        "crm.lead": ["date_open", "create_date"],
+    }
+    _funnel_ratios = {
+        "contacts_per_customer": ("SUM(%(table)s.contact_count)", "COUNT(DISTINCT %(table)s.lead_id)"),
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)
+    date = fields.Datetime(string="Date", readonly=True)
+    user_id = fields.Many2one("res.users", string="Rep", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
+    kind = fields.Selection(CONTACT_KINDS, string="Kind", readonly=True)
+    days_since_received = fields.Integer(
+        string="Days since Received", readonly=True, aggregator="avg",
+        help="Whole days between the rep receiving the customer and the contact.",
+    )
+    contact_count = fields.Integer(string="Contacts", readonly=True, aggregator="sum")
+    customer_count = fields.Integer(
+        string="Customers", readonly=True, aggregator="count_distinct",
+        help="Distinct customers contacted.",
+    )
+    contacts_per_customer = fields.Float(
+        string="Contacts per Customer", readonly=True, aggregator="avg", digits=(16, 2)
+    )
+
+    def _query(self):
+        return SQL(
+            """
+            SELECT contact.id, contact.lead_id, contact.date, contact.user_id, contact.team_id,
+                   contact.company_id, contact.layer, contact.kind,
+                   GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.date - COALESCE(
+                       received.date, lead.date_open, lead.create_date))) / 86400), 0)::int
+                       AS days_since_received,
+                   1 AS contact_count,
+                   contact.lead_id AS customer_count,
+                   1.0 AS contacts_per_customer
+              FROM crm_funnel_contact contact
+              JOIN crm_lead lead ON lead.id = contact.lead_id
+         LEFT JOIN LATERAL (
+                    SELECT assignment.date FROM crm_funnel_assignment assignment
+                     WHERE assignment.lead_id = contact.lead_id
+                       AND assignment.user_id = contact.user_id
+                       AND assignment.date <= contact.date
+                  ORDER BY assignment.date DESC LIMIT 1
+                   ) received ON TRUE
+            """
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))

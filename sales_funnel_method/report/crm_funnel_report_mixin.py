@@ -1,0 +1,35 @@
+from odoo import models
+from odoo.tools import SQL
+
+
+class CrmFunnelReportMixin(models.AbstractModel):
+    """Shared plumbing of the funnel's SQL-view reports.
+
+    A ratio measure (step rate, abandon ratio, contacts per customer) must be
+    the ratio of the group's sums, not the average of the rows' ratios: models
+    list them in ``_funnel_ratios`` as {field: (numerator, denominator)}, two
+    aggregate SQL expressions where ``%(table)s`` stands for the report's table,
+    and the pivot/graph aggregate them with that SQL. ``_funnel_medians`` lists
+    fields aggregated as their median.
+    """
+
+    _name = "crm.funnel.report.mixin"
+    _description = "Funnel Report Mixin"
+
+    _funnel_ratios = {}
+    _funnel_medians = {}
+
+    def _read_group_select(self, aggregate_spec, query):
+        fname, _sep, func = aggregate_spec.partition(":")
+        if fname in self._funnel_ratios and func:
+            numerator, denominator = self._funnel_ratios[fname]
+            table = SQL.identifier(self._table)
+            return SQL(
+                "(%s::float / NULLIF(%s, 0))",
+                SQL(numerator, table=table),
+                SQL(denominator, table=table),
+            )
+        if fname in self._funnel_medians and func:
+            column = SQL.identifier(self._table, self._funnel_medians[fname])
+            return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", column)
+        return super()._read_group_select(aggregate_spec, query)

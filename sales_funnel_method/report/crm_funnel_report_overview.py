@@ -1,0 +1,65 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from ..models.crm_stage import FUNNEL_LAYERS
+
+
+class CrmFunnelReportOverview(models.Model):
+    """The funnel at a glance (SPEC 2): layer by layer, how many customers reached
+    it against how many should have, given the resources that entered the
+    funnel and the ideal reach rates (of 100 resources, 90 contacted ... 10 signed)."""
+
+    _name = "crm.funnel.report.overview"
+    _description = "Funnel Overview: Actual against Ideal"
+    _auto = False
+    _order = "date desc"
+    _depends = {
+        "crm.funnel.move": ["lead_id", "date", "to_layer", "move_type", "user_id", "team_id", "company_id"],
+        "crm.stage": ["funnel_layer", "funnel_ideal_reach_rate"],
+    }
+
+    date = fields.Datetime(string="Date", readonly=True)
+    user_id = fields.Many2one("res.users", string="Rep", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS[:6], string="Layer", readonly=True)
+    kind = fields.Selection([("actual", "Actual"), ("ideal", "Ideal")], string="Funnel", readonly=True)
+    customer_count = fields.Float(
+        string="Customers", readonly=True, aggregator="sum", digits=(16, 1),
+        help="Actual: customers that reached the layer. Ideal: the resources that entered "
+        "the funnel times the layer's ideal reach rate.",
+    )
+
+    def _query(self):
+        layers = [key for key, _label in FUNNEL_LAYERS[:6]]
+        return SQL(
+            """
+            WITH reach AS (
+                SELECT funnel_layer AS layer, MAX(funnel_ideal_reach_rate) / 100.0 AS rate
+                  FROM crm_stage
+                 WHERE funnel_layer = ANY(%(layers)s) AND funnel_ideal_reach_rate > 0
+              GROUP BY funnel_layer
+            )
+            SELECT ROW_NUMBER() OVER (ORDER BY rows.date, rows.move_id, rows.kind, rows.layer) AS id,
+                   rows.date, rows.user_id, rows.team_id, rows.company_id, rows.layer, rows.kind,
+                   rows.customer_count
+              FROM (
+                SELECT move.id AS move_id, move.date, move.user_id, move.team_id, move.company_id,
+                       move.to_layer AS layer, 'actual' AS kind, 1.0 AS customer_count
+                  FROM crm_funnel_move move
+                 WHERE move.move_type IN ('forward', 'entry', 'reopen')
+                   AND move.to_layer = ANY(%(layers)s)
+                UNION ALL
+                SELECT move.id, move.date, move.user_id, move.team_id, move.company_id,
+                       reach.layer, 'ideal', reach.rate
+                  FROM crm_funnel_move move
+                 CROSS JOIN reach
+                 WHERE move.move_type IN ('entry', 'reopen') AND move.to_layer = 'resource'
+              ) rows
+            """,
+            layers=layers,
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
