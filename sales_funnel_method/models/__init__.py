@@ -10,3 +10,5 @@ from . import crm_funnel_allocation
 from . import crm_funnel_exception
 from . import crm_funnel_contact
 from . import mail_activity
+from . import digest_digest
+from . import crm_funnel_summary

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 
@@ -104,3 +105,36 @@ class CrmFunnelMove(models.Model):
         if from_layer == "abandoned":
             return 0
         return max(LAYER_RANK[to_layer] - LAYER_RANK[from_layer] - 1, 0)
+
+    @api.model
+    def _funnel_period_figures(self, start, end, companies, team_ids=None):
+        """Signings, moves down the funnel and the abandoned / received ratio between
+        ``start`` and ``end``, for the weekly summary and the digest."""
+        self.flush_model()
+        self.env["crm.funnel.assignment"].flush_model()
+        team_filter = SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
+        self.env.cr.execute(SQL(
+            """SELECT COUNT(*) FILTER (WHERE move.to_layer = 'signed' AND move.move_type IN ('forward', 'entry')),
+                      COUNT(*) FILTER (WHERE move.move_type = 'forward'),
+                      COUNT(*) FILTER (WHERE move.move_type = 'abandon')
+                 FROM crm_funnel_move move
+                WHERE move.date >= %s AND move.date < %s
+                  AND (move.company_id = ANY(%s) OR move.company_id IS NULL) %s""",
+            start, end, companies.ids, team_filter,
+        ))
+        signings, forward, abandoned = self.env.cr.fetchone()
+        assignment_team = SQL("AND assignment.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
+        self.env.cr.execute(SQL(
+            """SELECT COUNT(*) FROM crm_funnel_assignment assignment
+                WHERE assignment.user_id IS NOT NULL AND assignment.date >= %s AND assignment.date < %s
+                  AND (assignment.company_id = ANY(%s) OR assignment.company_id IS NULL) %s""",
+            start, end, companies.ids, assignment_team,
+        ))
+        received = self.env.cr.fetchone()[0]
+        return {
+            "signings": signings,
+            "forward": forward,
+            "abandoned": abandoned,
+            "received": received,
+            "abandon_ratio": abandoned / received if received else 0.0,
+        }

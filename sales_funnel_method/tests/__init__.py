@@ -10,3 +10,4 @@ from . import test_funnel_pool
 from . import test_funnel_claim_race
 from . import test_funnel_exceptions
 from . import test_funnel_worklist
+from . import test_funnel_reports

@@ -55,3 +55,12 @@ class TestFunnelUi(HttpCase, SalesFunnelCommon):
             slow.write({"stage_id": self.stages["lead"].id})  # nearly six days: slow
         self.assertTrue(fast.funnel_is_fast_mover)
         self.start_tour("/odoo", "sales_funnel_method_my_funnel", login="funnel_rep")
+
+    def test_manager_reads_the_overview_and_exports_the_workbook(self):
+        leads = self._create_customers(3, layer="resource", grade="a", name="Tour East")
+        leads[:2].write({"stage_id": self.stages["graded"].id})
+        self.start_tour("/odoo", "sales_funnel_method_manager_reports", login="funnel_manager_east")
+        wizard = self.env["crm.funnel.workbook"].search([("create_uid", "=", self.user_manager_east.id)])
+        self.assertEqual(len(wizard), 1)
+        self.assertEqual(wizard.scope, "all")
+        self.assertTrue(wizard.file_data)
