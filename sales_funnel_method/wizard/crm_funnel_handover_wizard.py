@@ -63,5 +63,3 @@ class CrmFunnelHandoverWizard(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
-
-__all__ = ["CrmFunnelHandoverWizard", "HOLDING_LAYERS"]
