@@ -297,16 +297,21 @@ class CrmFunnelAllocation(models.AbstractModel):
             # depends on the rep and team (the team's lead properties) is computed
             # now as superuser, not later in the caller's environment
             quiet.flush_model()
-        for uid, lead_ids in self._group_by_user(batches).items():
-            if uid:
-                Lead.browse(lead_ids).sudo().message_subscribe(partner_ids=Users.browse(uid).partner_id.ids)
+        self._funnel_subscribe_reps(
+            {Users.browse(uid).partner_id.id: lead_ids for uid, lead_ids in self._group_by_user(batches).items() if uid}
+        )
 
         by = self.env.user
         bodies, vals_list = {}, []
+        reasons = {}  # the reason's wording, worked out once per (reason, rep, team)
         kind_label = dict(self.env["crm.funnel.assignment"]._fields["kind"]._description_selection(self.env))[kind]
         for lead, uid, team_id, reason in plan:
             user, team = Users.browse(uid), Teams.browse(team_id)
-            why = self._funnel_reason_text(reason, user, team, force.get(uid, {}).get("won", 0.0), company)
+            if (reason, uid, team_id) not in reasons:
+                reasons[(reason, uid, team_id)] = self._funnel_reason_text(
+                    reason, user, team, force.get(uid, {}).get("won", 0.0), company
+                )
+            why = reasons[(reason, uid, team_id)]
             if uid:
                 bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
                     "%(kind)s: received by %(rep)s (%(team)s). Why: %(why)s",
@@ -336,6 +341,37 @@ class CrmFunnelAllocation(models.AbstractModel):
         if kind != "claim":
             self._funnel_notify_reps(batches, kind_label)
         return assignments
+
+    def _funnel_subscribe_reps(self, lead_ids_by_partner):
+        """Each rep follows the customers they received, with the default subtypes
+        of an internal follower: what ``message_subscribe`` does, in one statement
+        instead of a few queries and ORM records per customer."""
+        pairs = [(lead_id, partner_id) for partner_id, lead_ids in lead_ids_by_partner.items() for lead_id in lead_ids]
+        if not pairs:
+            return
+        subtype_ids = self.env["mail.message.subtype"]._default_subtypes("crm.lead")[0]
+        self.env["mail.followers"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """WITH new_followers AS (
+                       INSERT INTO mail_followers (res_model, res_id, partner_id)
+                       SELECT 'crm.lead', pair.lead_id, pair.partner_id
+                         FROM unnest(%s::int[], %s::int[]) AS pair(lead_id, partner_id)
+                       ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
+                       RETURNING id
+                   )
+                   INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                   SELECT new_followers.id, subtype.id
+                     FROM new_followers CROSS JOIN unnest(%s::int[]) AS subtype(id)""",
+                [lead_id for lead_id, _partner in pairs],
+                [partner_id for _lead, partner_id in pairs],
+                subtype_ids,
+            )
+        )
+        self.env["mail.followers"].invalidate_model()
+        self.env["crm.lead"].browse({lead_id for lead_id, _partner in pairs}).invalidate_recordset(
+            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
+        )
 
     def _funnel_log_chatter(self, bodies):
         """One chatter note per customer, all inserted in one statement.
