@@ -1,5 +1,6 @@
 from . import res_company
 from . import res_config_settings
+from . import crm_funnel_report_mixin
 from . import crm_stage
 from . import crm_funnel_move
 from . import crm_lead

@@ -22,6 +22,7 @@ class CrmFunnelMove(models.Model):
     """
 
     _name = "crm.funnel.move"
+    _inherit = ["crm.funnel.report.mixin"]
     _description = "Funnel Layer Move"
     _order = "date desc, id desc"
     _rec_name = "lead_id"

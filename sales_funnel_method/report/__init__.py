@@ -1,4 +1,3 @@
-from . import crm_funnel_report_mixin
 from . import crm_funnel_report_holding
 from . import crm_funnel_report_move
 from . import crm_funnel_report_abandon

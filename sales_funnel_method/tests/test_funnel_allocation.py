@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
@@ -195,6 +197,27 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
             {"name": "From a database", "stage_id": self.stages["resource"].id, "user_id": False}
         )
         self.assertFalse(imported.funnel_discoverer_id)
+
+    def test_assignment_matches_crm_write(self):
+        """The one-statement assignment leaves the customer as crm's own write would."""
+        with freeze_time("2026-05-01 08:00:00"):
+            fast, orm = self._pool(2, grade="a", team=self.team_east, probability=35)
+        self.assertTrue(self.Service._funnel_fast_assign_safe())
+        with freeze_time("2026-05-04 10:00:00"):
+            self._allocate(fast)
+            orm.write({"user_id": self.user_rep.id, "team_id": self.team_east.id})
+        for field in ("user_id", "team_id", "company_id", "date_open", "day_open", "probability",
+                      "stage_id", "funnel_layer"):
+            self.assertEqual(fast[field], orm[field], field)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(fast.user_id, self.user_rep)
+        # lead scoring on the salesperson: the ORM path keeps the probability right
+        self.env["ir.config_parameter"].set_param("crm.pls_fields", "user_id,phone_state")
+        self.assertFalse(self.Service._funnel_fast_assign_safe())
+        other = self._pool(1, grade="a", team=self.team_east)
+        self._allocate(other)
+        self.assertTrue(other.user_id)
 
     def test_nobody_beyond_capacity(self):
         for user in (self.user_rep, self.user_rep_2, self.user_rep_west):

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.tools import SQL
 
+from .crm_stage import LAYER_RANK
+
 
 class CrmFunnelReportMixin(models.AbstractModel):
     """Shared plumbing of the funnel's SQL-view reports.
@@ -33,3 +35,19 @@ class CrmFunnelReportMixin(models.AbstractModel):
             column = SQL.identifier(self._table, self._funnel_medians[fname])
             return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", column)
         return super()._read_group_select(aggregate_spec, query)
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        if order:
+            return super()._read_group_orderby(order, groupby_terms, query)
+        terms = []
+        for spec, sql_expr in groupby_terms.items():
+            field = self._fields.get(spec.split(":")[0])
+            if field is not None and field.type == "selection" and set(field.get_values(self.env)) <= set(LAYER_RANK):
+                terms.append(SQL(" ").join(
+                    [SQL("CASE %s", sql_expr)]
+                    + [SQL("WHEN %s THEN %s", key, rank) for key, rank in LAYER_RANK.items()]
+                    + [SQL("END")]
+                ))
+            else:
+                terms.append(sql_expr)
+        return SQL(", ").join(terms)
