@@ -292,17 +292,19 @@ class CrmFunnelAllocation(models.AbstractModel):
             tracking_disable=True, mail_auto_subscribe_no_notify=True, funnel_assigning=True
         )
         fast = self._funnel_fast_assign_safe()
+        user_by_lead = {}
         for (uid, team_id), lead_ids in batches.items():
             leads = quiet.browse(lead_ids)
             same_team = leads.filtered(lambda lead: lead.team_id.id == team_id) if fast and uid else Lead
-            if same_team:
-                self._funnel_fast_assign(same_team, uid, company)
+            user_by_lead.update(dict.fromkeys(same_team.ids, uid))
             if leads - same_team:
                 (leads - same_team).write({"user_id": uid, "team_id": team_id})
                 # flushed per rep: one UPDATE per rep (up to 100 customers each), and
                 # what depends on the rep and team (the team's lead properties) is
                 # computed now as superuser, not later in the caller's environment
                 quiet.flush_model()
+        if user_by_lead:
+            self._funnel_fast_assign(user_by_lead, company)
         self._funnel_subscribe_reps(
             {Users.browse(uid).partner_id.id: lead_ids for uid, lead_ids in self._group_by_user(batches).items() if uid}
         )
@@ -372,8 +374,8 @@ class CrmFunnelAllocation(models.AbstractModel):
         }
         return direct <= {fields["team_id"], fields["company_id"], fields["date_open"], fields["day_open"]}
 
-    def _funnel_fast_assign(self, leads, user_id, company):
-        """Give ``leads`` to the rep ``user_id`` of their own team, in one UPDATE.
+    def _funnel_fast_assign(self, user_by_lead, company):
+        """Give customers to reps of their own team ({lead id: user id}), in one UPDATE.
 
         What crm's write does for a new salesperson, without tracking (the
         allocation logs its own chatter line): ``date_open`` is now, ``day_open``
@@ -382,19 +384,22 @@ class CrmFunnelAllocation(models.AbstractModel):
         it: the sales force is filtered on it).
         """
         now = self.env.cr.now()  # as crm's write
+        leads = self.env["crm.lead"].browse(list(user_by_lead))
         leads.flush_recordset()
         self.env.cr.execute(
             SQL(
                 """UPDATE crm_lead
-                      SET user_id = %(user)s, date_open = %(now)s,
+                      SET user_id = assigned.user_id, date_open = %(now)s,
                           company_id = COALESCE(
                               company_id,
                               (SELECT team.company_id FROM crm_team team WHERE team.id = crm_lead.team_id),
                               %(company)s),
                           day_open = FLOOR(EXTRACT(EPOCH FROM (%(now)s - date_trunc('second', create_date))) / 86400),
                           write_uid = %(uid)s, write_date = %(now)s
-                    WHERE id = ANY(%(ids)s)""",
-                user=user_id, now=now, uid=self.env.uid, ids=leads.ids, company=company.id,
+                     FROM unnest(%(ids)s::int[], %(users)s::int[]) AS assigned(lead_id, user_id)
+                    WHERE crm_lead.id = assigned.lead_id""",
+                now=now, uid=self.env.uid, company=company.id,
+                ids=list(user_by_lead), users=list(user_by_lead.values()),
             )
         )
         leads.invalidate_recordset(
@@ -448,22 +453,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         message_id = generate_tracking_message_id("message-notify")
         now = fields.Datetime.now()
         self.env["mail.message"].flush_model()
-        rows = SQL(", ").join(
-            SQL(
-                "(%s, %s, 'crm.lead', %s, %s, 'notification', TRUE, %s, FALSE, %s, %s, %s, %s, %s, %s, %s)",
-                author_id, email_from, res_id, str(body), subtype_id, message_id, reply_to,
-                now, self.env.uid, now, self.env.uid, now,
-            )
-            for res_id, body in bodies.items()
-        )
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_message
                        (author_id, email_from, model, res_id, body, message_type, is_internal,
                         subtype_id, email_add_signature, message_id, reply_to,
                         date, create_uid, create_date, write_uid, write_date)
-                   VALUES %s""",
-                rows,
+                   SELECT %(author)s, %(email_from)s, 'crm.lead', row.res_id, row.body, 'notification', TRUE,
+                          %(subtype)s, FALSE, %(message_id)s, %(reply_to)s,
+                          %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS row(res_id, body)""",
+                author=author_id, email_from=email_from, subtype=subtype_id, message_id=message_id,
+                reply_to=reply_to, now=now, uid=self.env.uid,
+                res_ids=list(bodies), bodies=[str(body) for body in bodies.values()],
             )
         )
         Lead.browse(list(bodies)).invalidate_recordset(["message_ids"])
@@ -471,30 +473,27 @@ class CrmFunnelAllocation(models.AbstractModel):
     def _funnel_insert_assignments(self, vals_list):
         """Insert the assignment records in one statement (see _funnel_log_chatter)."""
         Assignment = self.env["crm.funnel.assignment"].sudo()
-        columns = [
-            "lead_id", "date", "kind", "user_id", "previous_user_id", "team_id", "assigned_by_id",
-            "grade", "layer", "reason", "handover_id", "company_id",
-        ]
         now = fields.Datetime.now()
         Assignment.flush_model()
-        rows = SQL(", ").join(
-            SQL(
-                "(%s)",
-                SQL(", ").join(
-                    [SQL("%s", vals.get(column) or None) for column in columns if column != "date"]
-                    + [SQL("%s", now), SQL("%s", self.env.uid), SQL("%s", now), SQL("%s", self.env.uid), SQL("%s", now)]
-                ),
-            )
-            for vals in vals_list
-        )
-        names = SQL(", ").join(SQL.identifier(column) for column in columns if column != "date")
+        types = {
+            "lead_id": "int", "kind": "varchar", "user_id": "int", "previous_user_id": "int",
+            "team_id": "int", "assigned_by_id": "int", "grade": "varchar", "layer": "varchar",
+            "reason": "varchar", "handover_id": "int", "company_id": "int",
+        }
+        columns = list(types)
         self.env.cr.execute(
             SQL(
                 """INSERT INTO crm_funnel_assignment
-                       (%s, date, create_uid, create_date, write_uid, write_date)
-                   VALUES %s RETURNING id""",
-                names,
-                rows,
+                       (%(names)s, date, create_uid, create_date, write_uid, write_date)
+                   SELECT row.*, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     FROM unnest(%(arrays)s) AS row(%(names)s)
+                RETURNING id""",
+                names=SQL(", ").join(SQL.identifier(column) for column in columns),
+                arrays=SQL(", ").join(
+                    SQL("%s::" + types[column] + "[]", [vals.get(column) or None for vals in vals_list])
+                    for column in columns
+                ),
+                now=now, uid=self.env.uid,
             )
         )
         assignments = Assignment.browse([row[0] for row in self.env.cr.fetchall()])
