@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import models, tools
 from odoo.tools import SQL
 
 from .crm_stage import LAYER_RANK
@@ -20,6 +20,18 @@ class CrmFunnelReportMixin(models.AbstractModel):
 
     _funnel_ratios = {}
     _funnel_medians = {}
+
+    def _query(self):
+        raise NotImplementedError
+
+    def init(self):
+        super().init()
+        if self._abstract or self._auto:
+            return
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
 
     def _read_group_select(self, aggregate_spec, query):
         fname, _sep, func = aggregate_spec.partition(":")

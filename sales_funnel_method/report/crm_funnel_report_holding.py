@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from ..models.crm_stage import FUNNEL_LAYERS
@@ -9,6 +9,7 @@ class CrmFunnelReportHolding(models.Model):
     customers the rep holds, how many they should hold, and the shortfall."""
 
     _name = "crm.funnel.report.holding"
+    _inherit = ["crm.funnel.report.mixin"]
     _description = "Funnel Holdings against the Ideal"
     _auto = False
     _order = "team_id, user_id, layer_sequence"
@@ -74,7 +75,3 @@ class CrmFunnelReportHolding(models.Model):
             """,
             layer_order=layer_order,
         )
-
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))

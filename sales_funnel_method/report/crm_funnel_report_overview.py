@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from ..models.crm_stage import FUNNEL_LAYERS
@@ -10,6 +10,7 @@ class CrmFunnelReportOverview(models.Model):
     funnel and the ideal reach rates (of 100 resources, 90 contacted ... 10 signed)."""
 
     _name = "crm.funnel.report.overview"
+    _inherit = ["crm.funnel.report.mixin"]
     _description = "Funnel Overview: Actual against Ideal"
     _auto = False
     _order = "date desc"
@@ -59,7 +60,3 @@ class CrmFunnelReportOverview(models.Model):
             """,
             layers=layers,
         )
-
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))

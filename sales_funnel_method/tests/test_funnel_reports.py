@@ -121,6 +121,9 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertAlmostEqual(values[("lead", "ideal")], 4 * 0.5)
         self.assertAlmostEqual(values[("signed", "ideal")], 4 * 0.1)
         self.assertNotIn(("signed", "actual"), values)
+        # groups come in the funnel's order, not alphabetically
+        layers = [layer for layer, _count in Report._read_group([], ["layer"], ["customer_count:sum"])]
+        self.assertEqual(layers, ["resource", "graded", "contacted", "lead", "intent", "signed"])
 
     def test_abandon_ratio(self):
         pool = self._pool(2, grade="a")
