@@ -33,6 +33,7 @@
         "wizard/crm_funnel_handover_wizard_views.xml",
         "wizard/crm_funnel_contact_log_views.xml",
         "wizard/crm_funnel_workbook_views.xml",
+        "wizard/crm_funnel_mapping_views.xml",
         "views/sales_funnel_method_menus.xml",
     ],
     "demo": [

@@ -13,3 +13,4 @@ from . import crm_funnel_contact
 from . import mail_activity
 from . import digest_digest
 from . import crm_funnel_summary
+from . import crm_funnel_backfill

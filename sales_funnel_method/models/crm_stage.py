@@ -111,26 +111,31 @@ class CrmStage(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _funnel_adopt_stages(self, layer_by_stage, default_grade="b"):
+    def _funnel_adopt_stages(self, layer_by_stage, default_grade="b", team=None):
         """Move the customers of existing stages onto the funnel's own layers.
 
         :param dict layer_by_stage: stage id -> layer key; the customers of each
             stage move to the first stage of that layer. Lost customers go to the
             abandoned layer instead.
         :param str default_grade: grade given to ungraded customers that land
-            past the graded layer (they could not get there otherwise)
+            past the graded layer from outside it (they could not get there
+            otherwise); False to grade nobody
+        :param team: only move the customers of this sales team
         Every move is recorded in the move history, as any other move.
         """
         Lead = self.env["crm.lead"].with_context(active_test=False)
         for stage_id, layer in layer_by_stage.items():
-            leads = Lead.search([("stage_id", "=", stage_id)])
+            domain = [("stage_id", "=", stage_id)]
+            if team:
+                domain.append(("team_id", "=", team.id))
+            leads = Lead.search(domain)
             lost = leads.filtered(lambda lead: not lead.active)
             if lost:
                 lost.write({"stage_id": lost._funnel_layer_stage("abandoned").id})
             active = leads - lost
             if not active:
                 continue
-            if layer in LAYERS_PAST_GRADED:
+            if layer in LAYERS_PAST_GRADED and default_grade:
                 active.filtered(lambda lead: not lead.funnel_grade).write(
                     {"funnel_grade": default_grade}
                 )

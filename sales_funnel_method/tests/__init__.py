@@ -11,3 +11,4 @@ from . import test_funnel_claim_race
 from . import test_funnel_exceptions
 from . import test_funnel_worklist
 from . import test_funnel_reports
+from . import test_funnel_adoption
