@@ -9,6 +9,7 @@ class CrmTeamMember(models.Model):
         help="Customers this rep may hold in the Resource to Intent layers. "
         "0: the company's quota.",
     )
+    funnel_can_edit_quota = fields.Boolean(compute="_compute_funnel_can_edit_quota")
     funnel_quota = fields.Integer(string="Quota", compute="_compute_funnel_figures")
     funnel_holding_count = fields.Integer(string="Holdings", compute="_compute_funnel_figures")
     funnel_capacity = fields.Integer(
@@ -37,6 +38,13 @@ class CrmTeamMember(models.Model):
             "A rep's quota cannot be negative.",
         ),
     ]
+
+    @api.depends_context("uid")
+    def _compute_funnel_can_edit_quota(self):
+        # the support group and directors (sales administrators) set quotas; reps read them
+        self.funnel_can_edit_quota = self.env.user.has_group(
+            "sales_funnel_method.sales_funnel_method_group_support"
+        ) or self.env.user.has_group("sales_team.group_sale_manager")
 
     @api.depends("user_id", "funnel_quota_override", "crm_team_id.company_id")
     @api.depends_context("company")

@@ -102,8 +102,10 @@ class TestFunnelQuota(FunnelAllocationCommon):
     @users("funnel_support")
     def test_support_sets_quotas_reps_do_not(self):
         member = self._member(self.user_rep).with_user(self.env.user)
+        self.assertTrue(member.funnel_can_edit_quota)
         member.funnel_quota_override = 12
         self.assertEqual(member.funnel_quota, 12)
+        self.assertFalse(member.with_user(self.user_rep).funnel_can_edit_quota)
         with self.assertRaises(AccessError):
             member.with_user(self.user_rep).funnel_quota_override = 50
 
