@@ -14,3 +14,4 @@ from . import mail_activity
 from . import digest_digest
 from . import crm_funnel_summary
 from . import crm_funnel_backfill
+from . import crm_funnel_demo

@@ -356,9 +356,11 @@ class CrmLead(models.Model):
             # the stage may also have been computed (from the team)
             grades = {lead.id: lead.funnel_grade for lead in entered}
             entered._funnel_check_grade_on_entry(dict.fromkeys(entered.ids, False), grades)
-            entered._funnel_record_moves(
-                {lead.id: (self.env["crm.stage"], False, False, lead.user_id) for lead in entered}
-            )
+            if not self.env.context.get("funnel_history_given"):
+                # (a data load that brings its own history, like the demo, says so)
+                entered._funnel_record_moves(
+                    {lead.id: (self.env["crm.stage"], False, False, lead.user_id) for lead in entered}
+                )
         return leads
 
     def write(self, vals):

@@ -12,3 +12,4 @@ from . import test_funnel_exceptions
 from . import test_funnel_worklist
 from . import test_funnel_reports
 from . import test_funnel_adoption
+from . import test_funnel_demo
