@@ -49,17 +49,21 @@ class CrmFunnelReportMixin(models.AbstractModel):
         return super()._read_group_select(aggregate_spec, query)
 
     def _read_group_orderby(self, order, groupby_terms, query):
-        if order:
-            return super()._read_group_orderby(order, groupby_terms, query)
+        order = order or ",".join(groupby_terms)
         terms = []
-        for spec, sql_expr in groupby_terms.items():
-            field = self._fields.get(spec.split(":")[0])
-            if field is not None and field.type == "selection" and set(field.get_values(self.env)) <= set(LAYER_RANK):
-                terms.append(SQL(" ").join(
-                    [SQL("CASE %s", sql_expr)]
-                    + [SQL("WHEN %s THEN %s", key, rank) for key, rank in LAYER_RANK.items()]
+        for part in order.split(","):
+            term, _sep, direction = part.strip().partition(" ")
+            field = self._fields.get(term.split(":")[0])
+            if (
+                term in groupby_terms and field is not None and field.type == "selection"
+                and set(field.get_values(self.env)) <= set(LAYER_RANK)
+            ):
+                rank = SQL(" ").join(
+                    [SQL("CASE %s", groupby_terms[term])]
+                    + [SQL("WHEN %s THEN %s", key, value) for key, value in LAYER_RANK.items()]
                     + [SQL("END")]
-                ))
-            else:
-                terms.append(sql_expr)
+                )
+                terms.append(SQL("%s DESC", rank) if direction.strip().upper().startswith("DESC") else rank)
+            elif part.strip():
+                terms.append(super()._read_group_orderby(part.strip(), groupby_terms, query))
         return SQL(", ").join(terms)
