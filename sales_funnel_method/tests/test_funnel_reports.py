@@ -126,7 +126,7 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertEqual(layers, ["resource", "graded", "contacted", "lead", "intent", "signed"])
         # as the web client asks for it (read_group orders by the group-bys)
         web = Report.read_group([], ["customer_count:sum"], ["layer", "kind"], lazy=False)
-        self.assertEqual([row["layer"] for row in web][::2], layers)
+        self.assertEqual(list(dict.fromkeys(row["layer"] for row in web)), layers)
 
     def test_abandon_ratio(self):
         pool = self._pool(2, grade="a")
