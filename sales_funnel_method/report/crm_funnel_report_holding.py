@@ -20,7 +20,7 @@ class CrmFunnelReportHolding(models.Model):
         "crm.stage": ["funnel_layer", "funnel_ideal_holding"],
         "crm.team.member": ["active", "user_id", "crm_team_id"],
         "crm.team": ["active", "company_id"],
-        "res.users": ["active"],
+        "res.users": ["active", "company_id"],
     }
 
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
@@ -51,7 +51,7 @@ class CrmFunnelReportHolding(models.Model):
               GROUP BY stage.funnel_layer
             ), reps AS (
                 SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id AS team_id,
-                       team.company_id
+                       COALESCE(team.company_id, users.company_id) AS company_id
                   FROM crm_team_member member
                   JOIN crm_team team ON team.id = member.crm_team_id AND team.active
                   JOIN res_users users ON users.id = member.user_id AND users.active

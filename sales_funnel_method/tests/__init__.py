@@ -13,3 +13,4 @@ from . import test_funnel_worklist
 from . import test_funnel_reports
 from . import test_funnel_adoption
 from . import test_funnel_demo
+from . import test_funnel_multicompany
