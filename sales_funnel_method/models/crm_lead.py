@@ -451,14 +451,15 @@ class CrmLead(models.Model):
         }
 
     def _message_post_after_hook(self, message, msg_vals):
-        # an email sent to the customer from the chatter is a contact too
-        if (
-            msg_vals.get("message_type") in ("email", "comment")
+        # a message sent to the customer, or an email from the customer, is a contact too
+        partner = self.partner_id
+        sent_to_customer = (
+            msg_vals.get("message_type") == "comment"
             and msg_vals.get("subtype_id") == self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-            and self.partner_id
-            and self.partner_id.id in (msg_vals.get("partner_ids") or [])
-            and self.funnel_layer
-        ):
+            and (partner.id in (msg_vals.get("partner_ids") or []) or partner in self.message_partner_ids)
+        )
+        from_customer = msg_vals.get("message_type") == "email" and msg_vals.get("author_id") == partner.id
+        if len(self) == 1 and partner and self.funnel_layer and (sent_to_customer or from_customer):
             self.env["crm.funnel.contact"]._funnel_record(
                 self, "email", source="email", messages={self.id: message}
             )

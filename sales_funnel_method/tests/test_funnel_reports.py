@@ -200,6 +200,12 @@ class TestFunnelTrackingRecord(FunnelReportCommon):
         self.assertEqual(sorted(lead.funnel_contact_ids.mapped("kind")), ["email", "phone"])
         lead.message_post(body="internal note", subtype_xmlid="mail.mt_note")
         self.assertEqual(len(lead.funnel_contact_ids), 2)
+        # the customer follows the opportunity and gets the message; then writes back
+        lead.message_subscribe(partner_ids=partner.ids)
+        lead.message_post(body="Follow-up", message_type="comment", subtype_xmlid="mail.mt_comment")
+        lead.message_post(body="Thanks, call me", message_type="email", author_id=partner.id,
+                          subtype_xmlid="mail.mt_comment")
+        self.assertEqual(len(lead.funnel_contact_ids), 4)
 
 
 @tagged("post_install", "-at_install")
