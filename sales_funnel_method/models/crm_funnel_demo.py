@@ -28,6 +28,23 @@ class CrmFunnelDemo(models.AbstractModel):
     _description = "Sales Funnel Demo Data"
 
     @api.model
+    def _funnel_demo_adopt_odoo_demo(self):
+        """Odoo's own demo opportunities join the funnel: the lost ones are
+        abandoned, the others take the layer nearest their stage; Odoo's default
+        stages, then empty, go."""
+        layers = {"crm.stage_lead1": "resource", "crm.stage_lead2": "contacted",
+                  "crm.stage_lead3": "intent", "crm.stage_lead4": "signed"}
+        stages = {
+            xmlid: self.env.ref(xmlid, raise_if_not_found=False) for xmlid in layers
+        }
+        stages = {xmlid: stage for xmlid, stage in stages.items() if stage}
+        self.env["crm.stage"]._funnel_adopt_stages({stage.id: layers[xmlid] for xmlid, stage in stages.items()})
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        for stage in stages.values():
+            if not stage.funnel_layer and not Lead.search_count([("stage_id", "=", stage.id)]):
+                stage.unlink()
+
+    @api.model
     def _funnel_demo_generate(self, teams, seed=8):
         """:param teams: the sales teams (xml ids or ids) whose members get the customers"""
         rng = random.Random(seed)
