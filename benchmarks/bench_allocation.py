@@ -64,6 +64,7 @@ GRADES = ["a", "b", "c", False]
 # DATABASE
 # ------------------------------------------------------------
 
+
 def write_conf(state_dir):
     """An Odoo configuration like scripts/lib.sh's write_conf, outside the repository."""
     os.makedirs(os.path.join(state_dir, "data"), exist_ok=True)
@@ -93,14 +94,25 @@ def module_state(db):
         cr.execute("SELECT to_regclass('ir_module_module') IS NOT NULL")
         if not cr.fetchone()[0]:
             return "uninstalled"
-        cr.execute("SELECT state FROM ir_module_module WHERE name = 'sales_funnel_method'")
+        cr.execute(
+            "SELECT state FROM ir_module_module WHERE name = 'sales_funnel_method'"
+        )
         row = cr.fetchone()
         return row[0] if row else "uninstalled"
 
 
 def odoo_bin(conf, db, *options):
     subprocess.run(
-        [sys.executable, os.path.join(ODOO_PATH, "odoo-bin"), "-c", conf, "-d", db, *options, "--stop-after-init"],
+        [
+            sys.executable,
+            os.path.join(ODOO_PATH, "odoo-bin"),
+            "-c",
+            conf,
+            "-d",
+            db,
+            *options,
+            "--stop-after-init",
+        ],
         check=True,
         env=dict(os.environ, PYTHONPATH=ODOO_PATH),
     )
@@ -119,7 +131,10 @@ def ensure_database(db, conf, update=True):
         print(f"reusing database {db}: updating sales_funnel_method", flush=True)
         odoo_bin(conf, db, "-u", "sales_funnel_method")
     else:
-        print(f"installing sales_funnel_method in database {db} (about a minute)", flush=True)
+        print(
+            f"installing sales_funnel_method in database {db} (about a minute)",
+            flush=True,
+        )
         odoo_bin(conf, db, "-i", "sales_funnel_method", "--without-demo=all")
     print(f"database {db} ready in {time.perf_counter() - start:.0f} s", flush=True)
 
@@ -138,12 +153,24 @@ def drop_database(db):
 # DATA
 # ------------------------------------------------------------
 
+
 def remove_previous_data(env):
     """Remove the leads and teams of a previous run (the reps are reused)."""
-    leads = env["crm.lead"].with_context(active_test=False).search([("name", "=like", f"{PREFIX}%")])
-    teams = env["crm.team"].with_context(active_test=False).search([("name", "=like", f"{PREFIX}%")])
+    leads = (
+        env["crm.lead"]
+        .with_context(active_test=False)
+        .search([("name", "=like", f"{PREFIX}%")])
+    )
+    teams = (
+        env["crm.team"]
+        .with_context(active_test=False)
+        .search([("name", "=like", f"{PREFIX}%")])
+    )
     if leads or teams:
-        print(f"removing the previous run's data ({len(leads)} leads, {len(teams)} teams)", flush=True)
+        print(
+            f"removing the previous run's data ({len(leads)} leads, {len(teams)} teams)",
+            flush=True,
+        )
     leads.unlink()
     teams.unlink()  # their memberships go with them (ondelete cascade)
 
@@ -151,7 +178,10 @@ def remove_previous_data(env):
 def create_reps(env, count):
     """``count`` reps (funnel role Rep), reusing those of a previous run by login."""
     Users = env["res.users"].with_context(
-        no_reset_password=True, mail_create_nolog=True, tracking_disable=True, active_test=False
+        no_reset_password=True,
+        mail_create_nolog=True,
+        tracking_disable=True,
+        active_test=False,
     )
     logins = [REP_LOGIN % index for index in range(count)]
     existing = {user.login: user for user in Users.search([("login", "in", logins)])}
@@ -182,21 +212,27 @@ def create_teams(env, reps, quota):
     members' capacity is set so that this daily quota equals the addon's quota,
     and both sides have the same room.
     """
-    return env["crm.team"].with_context(tracking_disable=True).create(
-        [
-            {
-                "name": f"{PREFIX} Team {index + 1}",
-                "use_leads": True,
-                "use_opportunities": True,
-                "assignment_optout": False,
-                "assignment_domain": False,  # every unassigned lead of the team
-                "crm_team_member_ids": [
-                    Command.create({"user_id": rep.id, "assignment_max": 30 * quota})
-                    for rep in reps[index::TEAM_COUNT]
-                ],
-            }
-            for index in range(TEAM_COUNT)
-        ]
+    return (
+        env["crm.team"]
+        .with_context(tracking_disable=True)
+        .create(
+            [
+                {
+                    "name": f"{PREFIX} Team {index + 1}",
+                    "use_leads": True,
+                    "use_opportunities": True,
+                    "assignment_optout": False,
+                    "assignment_domain": False,  # every unassigned lead of the team
+                    "crm_team_member_ids": [
+                        Command.create(
+                            {"user_id": rep.id, "assignment_max": 30 * quota}
+                        )
+                        for rep in reps[index::TEAM_COUNT]
+                    ],
+                }
+                for index in range(TEAM_COUNT)
+            ]
+        )
     )
 
 
@@ -283,6 +319,7 @@ def prepare_data(env, customers, reps_count, seed=42):
 # MEASURE
 # ------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def without_autocommit():
     """Odoo's assignment commits every 100 leads unless the thread is marked as
@@ -348,7 +385,9 @@ def measure(env, label, run):
     # the pool is whole again for the other side
     still_assigned = pool_figures(cr)[0]
     if still_assigned:
-        raise RuntimeError(f"{still_assigned} customers still assigned after the rollback of {label}")
+        raise RuntimeError(
+            f"{still_assigned} customers still assigned after the rollback of {label}"
+        )
     result = {
         "label": label,
         "time": elapsed,
@@ -381,26 +420,44 @@ def run_addon(env):
 # MAIN
 # ------------------------------------------------------------
 
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=10000, help="pool customers (default 10000)")
-    parser.add_argument("--reps", type=int, default=50, help="reps, spread over 5 teams (default 50)")
-    parser.add_argument("--db", default="sales_funnel_bench", help="database (default sales_funnel_bench)")
     parser.add_argument(
-        "--rounds", type=int, default=1,
+        "--customers", type=int, default=10000, help="pool customers (default 10000)"
+    )
+    parser.add_argument(
+        "--reps", type=int, default=50, help="reps, spread over 5 teams (default 50)"
+    )
+    parser.add_argument(
+        "--db",
+        default="sales_funnel_bench",
+        help="database (default sales_funnel_bench)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
         help="measure each side this many times, alternating which goes first; "
         "the best time of each side is compared (default 1: Odoo, then the addon)",
     )
     parser.add_argument(
-        "--no-update", dest="update", action="store_false",
+        "--no-update",
+        dest="update",
+        action="store_false",
         help="reuse an existing database without updating the addon first",
     )
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument(
-        "--keep", dest="keep", action="store_true", default=True,
+        "--keep",
+        dest="keep",
+        action="store_true",
+        default=True,
         help="keep the database at the end (default: creating it takes a minute)",
     )
-    keep.add_argument("--drop", dest="keep", action="store_false", help="drop the database at the end")
+    keep.add_argument(
+        "--drop", dest="keep", action="store_false", help="drop the database at the end"
+    )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.reps < TEAM_COUNT or args.rounds < 1:
         parser.error(f"--customers >= 1, --reps >= {TEAM_COUNT} and --rounds >= 1")
@@ -417,11 +474,17 @@ def main(argv=None):
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         teams, quota = prepare_data(env, args.customers, args.reps)
-        runs = {"odoo": lambda: run_odoo(env, teams.ids), "addon": lambda: run_addon(env)}
+        runs = {
+            "odoo": lambda: run_odoo(env, teams.ids),
+            "addon": lambda: run_addon(env),
+        }
         results = {"odoo": [], "addon": []}
         for round_index in range(args.rounds):
             order = ["odoo", "addon"] if round_index % 2 == 0 else ["addon", "odoo"]
-            print(f"round {round_index + 1}/{args.rounds}: {' then '.join(order)}", flush=True)
+            print(
+                f"round {round_index + 1}/{args.rounds}: {' then '.join(order)}",
+                flush=True,
+            )
             for side in order:
                 results[side].append(measure(env, side, runs[side]))
         cr.rollback()
@@ -432,15 +495,22 @@ def main(argv=None):
     odoo_best = min(results["odoo"], key=lambda result: result["time"])
     addon_best = min(results["addon"], key=lambda result: result["time"])
     print()
-    print(f"{args.customers} pool customers, {args.reps} reps in {TEAM_COUNT} teams, quota {quota}, "
-          f"database {args.db}" + (f", best of {args.rounds} rounds" if args.rounds > 1 else ""))
+    print(
+        f"{args.customers} pool customers, {args.reps} reps in {TEAM_COUNT} teams, quota {quota}, "
+        f"database {args.db}"
+        + (f", best of {args.rounds} rounds" if args.rounds > 1 else "")
+    )
     print(f"{'':28}{'time (s)':>10}{'queries':>10}{'assigned':>10}")
     for name, result in (
         ("odoo  _action_assign_leads", odoo_best),
         ("addon _funnel_allocate", addon_best),
     ):
-        print(f"{name:<28}{result['time']:10.2f}{result['queries']:10d}{result['assigned']:10d}")
-    print(f"ratio addon/odoo queries: {addon_best['queries'] / odoo_best['queries']:.4f}")
+        print(
+            f"{name:<28}{result['time']:10.2f}{result['queries']:10d}{result['assigned']:10d}"
+        )
+    print(
+        f"ratio addon/odoo queries: {addon_best['queries'] / odoo_best['queries']:.4f}"
+    )
     print(f"ratio addon/odoo time: {addon_best['time'] / odoo_best['time']:.4f}")
 
 

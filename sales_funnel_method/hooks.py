@@ -49,12 +49,22 @@ def post_init_hook(env):
     )
     if layer_stages and not all(layer_stages.mapped("funnel_layer")):
         convert_file(
-            env, "sales_funnel_method", "data/crm_stage_data.xml", None, mode="init", noupdate=False
+            env,
+            "sales_funnel_method",
+            "data/crm_stage_data.xml",
+            None,
+            mode="init",
+            noupdate=False,
         )
     Lead = env["crm.lead"].with_context(active_test=False)
     if Lead.search_count([], limit=1):
         return
     default_stages = env["crm.stage"]
-    for xmlid in ("crm.stage_lead1", "crm.stage_lead2", "crm.stage_lead3", "crm.stage_lead4"):
+    for xmlid in (
+        "crm.stage_lead1",
+        "crm.stage_lead2",
+        "crm.stage_lead3",
+        "crm.stage_lead4",
+    ):
         default_stages |= env.ref(xmlid, raise_if_not_found=False) or env["crm.stage"]
     default_stages.filtered(lambda stage: not stage.funnel_layer).unlink()

@@ -57,7 +57,11 @@ def build_html(rst):
     html = publish_string(
         rst,
         writer_name="html",
-        settings_overrides={"embed_stylesheet": False, "stylesheet_path": "", "output_encoding": "unicode"},
+        settings_overrides={
+            "embed_stylesheet": False,
+            "stylesheet_path": "",
+            "output_encoding": "unicode",
+        },
     )
     # Odoo 17+ warns about an XML declaration in a module description
     return html.split("?>", 1)[1].lstrip() if html.startswith("<?xml") else html
@@ -71,9 +75,15 @@ def main():
         ADDON / "static" / "description" / "index.html": html,
     }
     if "--check" in sys.argv:
-        stale = [str(p) for p, text in targets.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        stale = [
+            str(p)
+            for p, text in targets.items()
+            if not p.exists() or p.read_text(encoding="utf-8") != text
+        ]
         if stale:
-            sys.stderr.write("out of date, run scripts/gen_readme.py: " + ", ".join(stale) + "\n")
+            sys.stderr.write(
+                "out of date, run scripts/gen_readme.py: " + ", ".join(stale) + "\n"
+            )
             return 1
         return 0
     for path, text in targets.items():

@@ -1,8 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from psycopg2 import errors as pg_errors
 from markupsafe import Markup
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -65,8 +65,15 @@ class CrmFunnelAllocation(models.AbstractModel):
             return {}
         since = fields.Datetime.now() - timedelta(days=company.funnel_ranking_days)
         self.env["crm.lead"].flush_model(
-            ["active", "user_id", "probability", "date_closed", "date_last_stage_update",
-             "expected_revenue", "company_id"]
+            [
+                "active",
+                "user_id",
+                "probability",
+                "date_closed",
+                "date_last_stage_update",
+                "expected_revenue",
+                "company_id",
+            ]
         )
         self.env.cr.execute(
             SQL(
@@ -119,7 +126,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         quotas = dict.fromkeys(users.ids, company.funnel_quota)
         overrides = defaultdict(int)
         for member in members:
-            overrides[member.user_id.id] = max(overrides[member.user_id.id], member.funnel_quota_override)
+            overrides[member.user_id.id] = max(
+                overrides[member.user_id.id], member.funnel_quota_override
+            )
         quotas.update(overrides)
         return quotas
 
@@ -145,7 +154,9 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
         )
         if exclude_users:
-            members = members.filtered(lambda member: member.user_id not in exclude_users)
+            members = members.filtered(
+                lambda member: member.user_id not in exclude_users
+            )
         users = members.user_id
         quotas = self._funnel_quotas(users, company)
         holdings = self._funnel_holdings(users.ids)
@@ -169,7 +180,10 @@ class CrmFunnelAllocation(models.AbstractModel):
     def _funnel_ranked(self, force, user_ids=None):
         """Users ranked fat-first: most won revenue, then fewest holdings, then id."""
         candidates = force if user_ids is None else user_ids
-        return sorted(candidates, key=lambda uid: (-force[uid]["won"], force[uid]["holdings"], uid))
+        return sorted(
+            candidates,
+            key=lambda uid: (-force[uid]["won"], force[uid]["holdings"], uid),
+        )
 
     # ------------------------------------------------------------
     # PLANNING
@@ -211,12 +225,20 @@ class CrmFunnelAllocation(models.AbstractModel):
 
         plan = []
         ordered = leads.sorted(
-            lambda lead: (GRADE_ORDER[lead.funnel_grade], lead.create_date or fields.Datetime.now(), lead.id)
+            lambda lead: (
+                GRADE_ORDER[lead.funnel_grade],
+                lead.create_date or fields.Datetime.now(),
+                lead.id,
+            )
         )
         for lead in ordered:
             uid = reason = None
             discoverer = lead.funnel_discoverer_id.id
-            if discoverer in force and force[discoverer]["holdings"] < force[discoverer]["quota"] + allowance:
+            if (
+                discoverer in force
+                and force[discoverer]["holdings"]
+                < force[discoverer]["quota"] + allowance
+            ):
                 uid, reason = discoverer, "discoverer"
             else:
                 team_reps = [u for u in by_team.get(lead.team_id.id, []) if has_room(u)]
@@ -230,7 +252,11 @@ class CrmFunnelAllocation(models.AbstractModel):
                 continue
             if consume and lead.funnel_layer in HOLDING_LAYERS:
                 force[uid]["holdings"] += 1
-            team_id = lead.team_id.id if lead.team_id.id in force[uid]["team_ids"] else force[uid]["team_ids"][0]
+            team_id = (
+                lead.team_id.id
+                if lead.team_id.id in force[uid]["team_ids"]
+                else force[uid]["team_ids"][0]
+            )
             plan.append((lead, uid, team_id, reason))
         return plan
 
@@ -255,12 +281,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         if reason == "team":
             return self.env._(
                 "fat-first: the top seller with free capacity in %(team)s (won %(amount)s in %(days)s days).",
-                team=team.name, amount=amount, days=company.funnel_ranking_days,
+                team=team.name,
+                amount=amount,
+                days=company.funnel_ranking_days,
             )
         if reason == "company":
             return self.env._(
                 "fat-first: the top seller with free capacity (won %(amount)s in %(days)s days).",
-                amount=amount, days=company.funnel_ranking_days,
+                amount=amount,
+                days=company.funnel_ranking_days,
             )
         if reason == "claim":
             return self.env._("%(rep)s claimed it from the pool.", rep=user.name)
@@ -289,13 +318,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         for lead, uid, team_id, _reason in plan:
             batches[(uid, team_id)].append(lead.id)
         quiet = Lead.with_context(
-            tracking_disable=True, mail_auto_subscribe_no_notify=True, funnel_assigning=True
+            tracking_disable=True,
+            mail_auto_subscribe_no_notify=True,
+            funnel_assigning=True,
         )
         fast = self._funnel_fast_assign_safe()
         user_by_lead = {}
         for (uid, team_id), lead_ids in batches.items():
             leads = quiet.browse(lead_ids)
-            same_team = leads.filtered(lambda lead: lead.team_id.id == team_id) if fast and uid else Lead
+            same_team = (
+                leads.filtered(lambda lead, team_id=team_id: lead.team_id.id == team_id)
+                if fast and uid
+                else Lead
+            )
             user_by_lead.update(dict.fromkeys(same_team.ids, uid))
             if leads - same_team:
                 (leads - same_team).write({"user_id": uid, "team_id": team_id})
@@ -306,13 +341,21 @@ class CrmFunnelAllocation(models.AbstractModel):
         if user_by_lead:
             self._funnel_fast_assign(user_by_lead, company)
         self._funnel_subscribe_reps(
-            {Users.browse(uid).partner_id.id: lead_ids for uid, lead_ids in self._group_by_user(batches).items() if uid}
+            {
+                Users.browse(uid).partner_id.id: lead_ids
+                for uid, lead_ids in self._group_by_user(batches).items()
+                if uid
+            }
         )
 
         by = self.env.user
         bodies, vals_list = {}, []
         reasons = {}  # the reason's wording, worked out once per (reason, rep, team)
-        kind_label = dict(self.env["crm.funnel.assignment"]._fields["kind"]._description_selection(self.env))[kind]
+        kind_label = dict(
+            self.env["crm.funnel.assignment"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )[kind]
         for lead, uid, team_id, reason in plan:
             user, team = Users.browse(uid), Teams.browse(team_id)
             if (reason, uid, team_id) not in reasons:
@@ -323,7 +366,10 @@ class CrmFunnelAllocation(models.AbstractModel):
             if uid:
                 bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
                     "%(kind)s: received by %(rep)s (%(team)s). Why: %(why)s",
-                    kind=kind_label, rep=user.name, team=team.name or "-", why=why,
+                    kind=kind_label,
+                    rep=user.name,
+                    team=team.name or "-",
+                    why=why,
                 )
             else:
                 bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
@@ -369,10 +415,16 @@ class CrmFunnelAllocation(models.AbstractModel):
             registry.get_dependent_fields(fields["company_id"])
         )
         direct = {
-            field for field in registry.get_dependent_fields(fields["user_id"])
+            field
+            for field in registry.get_dependent_fields(fields["user_id"])
             if field.store and field not in after_team
         }
-        return direct <= {fields["team_id"], fields["company_id"], fields["date_open"], fields["day_open"]}
+        return direct <= {
+            fields["team_id"],
+            fields["company_id"],
+            fields["date_open"],
+            fields["day_open"],
+        }
 
     def _funnel_fast_assign(self, user_by_lead, company):
         """Give customers to reps of their own team ({lead id: user id}), in one UPDATE.
@@ -394,23 +446,39 @@ class CrmFunnelAllocation(models.AbstractModel):
                               company_id,
                               (SELECT team.company_id FROM crm_team team WHERE team.id = crm_lead.team_id),
                               %(company)s),
-                          day_open = FLOOR(EXTRACT(EPOCH FROM (%(now)s - date_trunc('second', create_date))) / 86400),
+                          day_open = FLOOR(
+                              EXTRACT(EPOCH FROM (%(now)s - date_trunc('second', create_date))) / 86400
+                          ),
                           write_uid = %(uid)s, write_date = %(now)s
                      FROM unnest(%(ids)s::int[], %(users)s::int[]) AS assigned(lead_id, user_id)
                     WHERE crm_lead.id = assigned.lead_id""",
-                now=now, uid=self.env.uid, company=company.id,
-                ids=list(user_by_lead), users=list(user_by_lead.values()),
+                now=now,
+                uid=self.env.uid,
+                company=company.id,
+                ids=list(user_by_lead),
+                users=list(user_by_lead.values()),
             )
         )
         leads.invalidate_recordset(
-            ["user_id", "company_id", "date_open", "day_open", "write_uid", "write_date"]
+            [
+                "user_id",
+                "company_id",
+                "date_open",
+                "day_open",
+                "write_uid",
+                "write_date",
+            ]
         )
 
     def _funnel_subscribe_reps(self, lead_ids_by_partner):
         """Each rep follows the customers they received, with the default subtypes
         of an internal follower: what ``message_subscribe`` does, in one statement
         instead of a few queries and ORM records per customer."""
-        pairs = [(lead_id, partner_id) for partner_id, lead_ids in lead_ids_by_partner.items() for lead_id in lead_ids]
+        pairs = [
+            (lead_id, partner_id)
+            for partner_id, lead_ids in lead_ids_by_partner.items()
+            for lead_id in lead_ids
+        ]
         if not pairs:
             return
         subtype_ids = self.env["mail.message.subtype"]._default_subtypes("crm.lead")[0]
@@ -424,7 +492,8 @@ class CrmFunnelAllocation(models.AbstractModel):
                        ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
                        RETURNING id
                    )
-                   INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                   INSERT INTO mail_followers_mail_message_subtype_rel
+                          (mail_followers_id, mail_message_subtype_id)
                    SELECT new_followers.id, subtype.id
                      FROM new_followers CROSS JOIN unnest(%s::int[]) AS subtype(id)""",
                 [lead_id for lead_id, _partner in pairs],
@@ -433,7 +502,9 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
         )
         self.env["mail.followers"].invalidate_model()
-        self.env["crm.lead"].browse({lead_id for lead_id, _partner in pairs}).invalidate_recordset(
+        self.env["crm.lead"].browse(
+            {lead_id for lead_id, _partner in pairs}
+        ).invalidate_recordset(
             ["message_follower_ids", "message_partner_ids", "message_is_follower"]
         )
 
@@ -447,8 +518,12 @@ class CrmFunnelAllocation(models.AbstractModel):
         if not bodies:
             return
         Lead = self.env["crm.lead"].sudo()
-        author_id, email_from = Lead._message_compute_author(None, None, raise_on_email=False)
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+        author_id, email_from = Lead._message_compute_author(
+            None, None, raise_on_email=False
+        )
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[
+            False
+        ]
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         message_id = generate_tracking_message_id("message-notify")
         now = fields.Datetime.now()
@@ -463,9 +538,15 @@ class CrmFunnelAllocation(models.AbstractModel):
                           %(subtype)s, FALSE, %(message_id)s, %(reply_to)s,
                           %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                      FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS row(res_id, body)""",
-                author=author_id, email_from=email_from, subtype=subtype_id, message_id=message_id,
-                reply_to=reply_to, now=now, uid=self.env.uid,
-                res_ids=list(bodies), bodies=[str(body) for body in bodies.values()],
+                author=author_id,
+                email_from=email_from,
+                subtype=subtype_id,
+                message_id=message_id,
+                reply_to=reply_to,
+                now=now,
+                uid=self.env.uid,
+                res_ids=list(bodies),
+                bodies=[str(body) for body in bodies.values()],
             )
         )
         Lead.browse(list(bodies)).invalidate_recordset(["message_ids"])
@@ -476,9 +557,17 @@ class CrmFunnelAllocation(models.AbstractModel):
         now = fields.Datetime.now()
         Assignment.flush_model()
         types = {
-            "lead_id": "int", "kind": "varchar", "user_id": "int", "previous_user_id": "int",
-            "team_id": "int", "assigned_by_id": "int", "grade": "varchar", "layer": "varchar",
-            "reason": "varchar", "handover_id": "int", "company_id": "int",
+            "lead_id": "int",
+            "kind": "varchar",
+            "user_id": "int",
+            "previous_user_id": "int",
+            "team_id": "int",
+            "assigned_by_id": "int",
+            "grade": "varchar",
+            "layer": "varchar",
+            "reason": "varchar",
+            "handover_id": "int",
+            "company_id": "int",
         }
         columns = list(types)
         self.env.cr.execute(
@@ -490,10 +579,14 @@ class CrmFunnelAllocation(models.AbstractModel):
                 RETURNING id""",
                 names=SQL(", ").join(SQL.identifier(column) for column in columns),
                 arrays=SQL(", ").join(
-                    SQL("%s::" + types[column] + "[]", [vals.get(column) or None for vals in vals_list])
+                    SQL(
+                        "%s::" + types[column] + "[]",
+                        [vals.get(column) or None for vals in vals_list],
+                    )
                     for column in columns
                 ),
-                now=now, uid=self.env.uid,
+                now=now,
+                uid=self.env.uid,
             )
         )
         assignments = Assignment.browse([row[0] for row in self.env.cr.fetchall()])
@@ -518,10 +611,14 @@ class CrmFunnelAllocation(models.AbstractModel):
             user = self.env["res.users"].sudo().browse(uid)
             self.env["mail.thread"].sudo().message_notify(
                 partner_ids=user.partner_id.ids,
-                subject=self.env._("%(count)s new customers for you", count=len(lead_ids)),
-                body=Markup("<p>%s</p>") % self.env._(
+                subject=self.env._(
+                    "%(count)s new customers for you", count=len(lead_ids)
+                ),
+                body=Markup("<p>%s</p>")
+                % self.env._(
                     "%(kind)s: %(count)s customers were given to you. Find them in your pipeline.",
-                    kind=kind_label, count=len(lead_ids),
+                    kind=kind_label,
+                    count=len(lead_ids),
                 ),
                 model="res.users",
                 res_id=uid,
@@ -532,9 +629,13 @@ class CrmFunnelAllocation(models.AbstractModel):
     # ------------------------------------------------------------
 
     def _funnel_check_allocator(self):
-        if not self.env.su and not any(self.env.user.has_group(group) for group in ALLOCATOR_GROUPS):
+        if not self.env.su and not any(
+            self.env.user.has_group(group) for group in ALLOCATOR_GROUPS
+        ):
             raise AccessError(
-                self.env._("Only the support group and directors allocate customers from the pool.")
+                self.env._(
+                    "Only the support group and directors allocate customers from the pool."
+                )
             )
 
     @api.model
@@ -546,8 +647,13 @@ class CrmFunnelAllocation(models.AbstractModel):
         """
         self._funnel_check_allocator()
         company = company or self.env.company
-        pool = self.env["crm.lead"].sudo().search(
-            self._funnel_pool_domain(company) + ([("id", "in", leads.ids)] if leads is not None else [])
+        pool = (
+            self.env["crm.lead"]
+            .sudo()
+            .search(
+                self._funnel_pool_domain(company)
+                + ([("id", "in", leads.ids)] if leads is not None else [])
+            )
         )
         force = self._funnel_sales_force(company)
         plan = self._funnel_plan(pool, company, force=force)
@@ -571,11 +677,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         company = leads.company_id[:1] or self.env.company
         cr = self.env.cr
         # one claim at a time per rep, so that two claims cannot both fit the capacity
-        cr.execute(SQL("SELECT id FROM res_users WHERE id = %s FOR NO KEY UPDATE", user.id))
+        cr.execute(
+            SQL("SELECT id FROM res_users WHERE id = %s FOR NO KEY UPDATE", user.id)
+        )
         force = self._funnel_sales_force(company)
         if user.id not in force:
             raise UserError(
-                self.env._("Only members of a sales team can claim customers from the pool.")
+                self.env._(
+                    "Only members of a sales team can claim customers from the pool."
+                )
             )
         rep = force[user.id]
         capacity = rep["quota"] - rep["holdings"]
@@ -584,7 +694,9 @@ class CrmFunnelAllocation(models.AbstractModel):
                 self.env._(
                     "You hold %(holdings)s customers for a quota of %(quota)s: you can claim "
                     "%(capacity)s more, not %(count)s. Sign or abandon customers to make room.",
-                    holdings=rep["holdings"], quota=rep["quota"], capacity=max(capacity, 0),
+                    holdings=rep["holdings"],
+                    quota=rep["quota"],
+                    capacity=max(capacity, 0),
                     count=len(leads),
                 )
             )
@@ -617,7 +729,12 @@ class CrmFunnelAllocation(models.AbstractModel):
         leads.invalidate_recordset(["user_id", "active"])
         team_ids = force[user.id]["team_ids"]
         plan = [
-            (lead, user.id, lead.team_id.id if lead.team_id.id in team_ids else team_ids[0], "claim")
+            (
+                lead,
+                user.id,
+                lead.team_id.id if lead.team_id.id in team_ids else team_ids[0],
+                "claim",
+            )
             for lead in leads
         ]
         return self._funnel_apply(plan, "claim", company, force=force)
@@ -637,7 +754,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         company = company or self.env.company
         keep = keep or self.env["crm.lead"]
         if colleague and colleague == leaver:
-            raise UserError(self.env._("Choose a colleague other than the leaving rep."))
+            raise UserError(
+                self.env._("Choose a colleague other than the leaving rep.")
+            )
         leads = (
             self.env["crm.lead"]
             .sudo()
@@ -650,7 +769,9 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
         ) - keep.sudo()
         force = self._funnel_sales_force(company, exclude_users=leaver)
-        fat_first = leads.filtered(lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS)
+        fat_first = leads.filtered(
+            lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS
+        )
         others = leads - fat_first
         plan = self._funnel_plan(fat_first, company, force=force)
         placed = self.env["crm.lead"].browse([lead.id for lead, _u, _t, _r in plan])
@@ -660,7 +781,10 @@ class CrmFunnelAllocation(models.AbstractModel):
             rep = force.get(colleague.id)
             if rep is None:
                 raise UserError(
-                    self.env._("%(rep)s is not a member of a sales team of this company.", rep=colleague.name)
+                    self.env._(
+                        "%(rep)s is not a member of a sales team of this company.",
+                        rep=colleague.name,
+                    )
                 )
             room = rep["quota"] - rep["holdings"]
             if len(holding) > room:
@@ -668,25 +792,36 @@ class CrmFunnelAllocation(models.AbstractModel):
                     self.env._(
                         "%(rep)s can receive %(room)s more customers, not %(count)s: hand the "
                         "customers over to the pool, or keep some with the leaving rep.",
-                        rep=colleague.name, room=max(room, 0), count=len(holding),
+                        rep=colleague.name,
+                        room=max(room, 0),
+                        count=len(holding),
                     )
                 )
             team_ids = rep["team_ids"]
             plan += [
-                (lead, colleague.id, lead.team_id.id if lead.team_id.id in team_ids else team_ids[0], "colleague")
+                (
+                    lead,
+                    colleague.id,
+                    lead.team_id.id if lead.team_id.id in team_ids else team_ids[0],
+                    "colleague",
+                )
                 for lead in others
             ]
         else:
             back_to_pool |= others
         plan += [(lead, False, lead.team_id.id, "pool") for lead in back_to_pool]
-        handover = self.env["crm.funnel.handover"].sudo().create(
-            {
-                "user_id": leaver.id,
-                "colleague_id": colleague.id if colleague else False,
-                "done_by_id": self.env.user.id,
-                "company_id": company.id,
-                "kept_lead_ids": [(6, 0, keep.ids)],
-            }
+        handover = (
+            self.env["crm.funnel.handover"]
+            .sudo()
+            .create(
+                {
+                    "user_id": leaver.id,
+                    "colleague_id": colleague.id if colleague else False,
+                    "done_by_id": self.env.user.id,
+                    "company_id": company.id,
+                    "kept_lead_ids": [(6, 0, keep.ids)],
+                }
+            )
         )
         self._funnel_apply(plan, "handover", company, force=force, handover=handover)
         return handover
@@ -698,9 +833,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         Lead = self.env["crm.lead"].sudo()
         released, remaining = Lead._funnel_release_cooled_down(limit=batch_size)
         if remaining:
-            self.env["ir.cron"]._notify_progress(done=len(released), remaining=remaining)
+            self.env["ir.cron"]._notify_progress(
+                done=len(released), remaining=remaining
+            )
             return
-        companies = self.env["res.company"].sudo().search([("funnel_auto_allocate", "=", True)])
+        companies = (
+            self.env["res.company"].sudo().search([("funnel_auto_allocate", "=", True)])
+        )
         for index, company in enumerate(companies, start=1):
             self.with_company(company).sudo()._funnel_allocate(company=company)
-            self.env["ir.cron"]._notify_progress(done=index, remaining=len(companies) - index)
+            self.env["ir.cron"]._notify_progress(
+                done=index, remaining=len(companies) - index
+            )

@@ -1,7 +1,7 @@
 from odoo import fields, models
 
-from .crm_stage import FUNNEL_LAYERS
 from .crm_lead import GRADES
+from .crm_stage import FUNNEL_LAYERS
 
 ASSIGNMENT_KINDS = [
     ("allocation", "Allocation"),
@@ -24,23 +24,44 @@ class CrmFunnelAssignment(models.Model):
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
+        "crm.lead",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
     date = fields.Datetime(
-        string="Date", required=True, index=True, readonly=True, default=fields.Datetime.now
+        required=True,
+        index=True,
+        readonly=True,
+        default=fields.Datetime.now,
     )
-    kind = fields.Selection(ASSIGNMENT_KINDS, string="How", required=True, index=True, readonly=True)
+    kind = fields.Selection(
+        ASSIGNMENT_KINDS, string="How", required=True, index=True, readonly=True
+    )
     user_id = fields.Many2one(
-        "res.users", string="Received By", index=True, readonly=True,
+        "res.users",
+        string="Received By",
+        index=True,
+        readonly=True,
         help="The rep who received the customer; empty when it went back to the pool.",
     )
-    previous_user_id = fields.Many2one("res.users", string="Previous Salesperson", readonly=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
-    assigned_by_id = fields.Many2one("res.users", string="Assigned By", readonly=True)
-    grade = fields.Selection(GRADES, string="Grade", readonly=True)
-    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
+    previous_user_id = fields.Many2one(
+        "res.users", string="Previous Salesperson", readonly=True
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, readonly=True
+    )
+    assigned_by_id = fields.Many2one("res.users", readonly=True)
+    grade = fields.Selection(GRADES, readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
     reason = fields.Char(string="Why", readonly=True)
     handover_id = fields.Many2one(
-        "crm.funnel.handover", string="Hand-over", index=True, ondelete="cascade", readonly=True
+        "crm.funnel.handover",
+        string="Hand-over",
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
-    company_id = fields.Many2one("res.company", string="Company", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", index=True, readonly=True)

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
 
 
@@ -25,7 +25,10 @@ class CrmFunnelMove(models.Model):
             return self.browse()
         self.flush_model(["lead_id"])
         self.env.cr.execute(
-            SQL("SELECT DISTINCT lead_id FROM crm_funnel_move WHERE lead_id = ANY(%s)", leads.ids)
+            SQL(
+                "SELECT DISTINCT lead_id FROM crm_funnel_move WHERE lead_id = ANY(%s)",
+                leads.ids,
+            )
         )
         has_history = {row[0] for row in self.env.cr.fetchall()}
         leads = leads.filtered(lambda lead: lead.id not in has_history)
@@ -57,12 +60,20 @@ class CrmFunnelMove(models.Model):
             tracked = changes.get(lead.id)
             if not tracked:
                 date = lead.date_last_stage_update or lead.create_date
-                vals_list.append(self._funnel_backfill_values(lead, date, False, lead.stage_id.id, None, layer_of, ideal_of))
+                vals_list.append(
+                    self._funnel_backfill_values(
+                        lead, date, False, lead.stage_id.id, None, layer_of, ideal_of
+                    )
+                )
                 layer_dates[lead.id] = date
                 continue
             first_stage = tracked[0][1]
             entered = min(lead.create_date, tracked[0][0])
-            vals_list.append(self._funnel_backfill_values(lead, entered, False, first_stage, None, layer_of, ideal_of))
+            vals_list.append(
+                self._funnel_backfill_values(
+                    lead, entered, False, first_stage, None, layer_of, ideal_of
+                )
+            )
             current_stage, since = first_stage, entered
             if not layer_of.get(first_stage):
                 since = None
@@ -70,7 +81,14 @@ class CrmFunnelMove(models.Model):
                 if layer_of.get(new_stage) != layer_of.get(current_stage):
                     vals_list.append(
                         self._funnel_backfill_values(
-                            lead, date, current_stage, new_stage, author, layer_of, ideal_of, since=since
+                            lead,
+                            date,
+                            current_stage,
+                            new_stage,
+                            author,
+                            layer_of,
+                            ideal_of,
+                            since=since,
                         )
                     )
                     since = date if layer_of.get(new_stage) else None
@@ -80,12 +98,19 @@ class CrmFunnelMove(models.Model):
         # the customers entered their current layer when the history says so
         for lead in leads:
             if layer_dates.get(lead.id):
-                lead.sudo().with_context(tracking_disable=True).funnel_layer_date = layer_dates[lead.id]
+                lead.sudo().with_context(
+                    tracking_disable=True
+                ).funnel_layer_date = layer_dates[lead.id]
         return moves
 
     @api.model
-    def _funnel_backfill_values(self, lead, date, from_stage, to_stage, author, layer_of, ideal_of, since=None):
-        from_layer, to_layer = layer_of.get(from_stage) or False, layer_of.get(to_stage) or False
+    def _funnel_backfill_values(
+        self, lead, date, from_stage, to_stage, author, layer_of, ideal_of, since=None
+    ):
+        from_layer, to_layer = (
+            layer_of.get(from_stage) or False,
+            layer_of.get(to_stage) or False,
+        )
         if not from_layer and not to_layer:
             return None
         return {
@@ -98,10 +123,14 @@ class CrmFunnelMove(models.Model):
             "move_type": self._funnel_move_type(from_layer, to_layer),
             "skipped_layers": self._funnel_skipped_layers(from_layer, to_layer),
             "from_ideal_days": ideal_of.get(from_stage, 0) if from_layer else 0,
-            "days_in_layer": (date - since).total_seconds() / 86400 if since and from_layer else 0.0,
+            "days_in_layer": (date - since).total_seconds() / 86400
+            if since and from_layer
+            else 0.0,
             "changed_by_id": author or False,
             "user_id": lead.user_id.id,
             "team_id": lead.team_id.id,
             "company_id": lead.company_id.id,
-            "lost_reason_id": lead.lost_reason_id.id if to_layer == "abandoned" else False,
+            "lost_reason_id": lead.lost_reason_id.id
+            if to_layer == "abandoned"
+            else False,
         }

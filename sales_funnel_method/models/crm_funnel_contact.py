@@ -24,38 +24,66 @@ class CrmFunnelContact(models.Model):
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
+        "crm.lead",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        readonly=True,
     )
-    date = fields.Datetime(string="Date", required=True, index=True, default=fields.Datetime.now, readonly=True)
-    kind = fields.Selection(CONTACT_KINDS, string="Kind", required=True, default="phone", readonly=True)
-    note = fields.Text(string="Note", readonly=True)
+    date = fields.Datetime(
+        required=True,
+        index=True,
+        default=fields.Datetime.now,
+        readonly=True,
+    )
+    kind = fields.Selection(
+        CONTACT_KINDS, required=True, default="phone", readonly=True
+    )
+    note = fields.Text(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
-    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True,
-                             help="The customer's layer when it was contacted.")
-    source = fields.Selection(
-        [("log", "Logged by the rep"), ("activity", "Done activity"), ("email", "Email")],
-        string="Source", default="log", readonly=True,
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, readonly=True
     )
-    message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
-    company_id = fields.Many2one("res.company", string="Company", index=True, readonly=True)
+    layer = fields.Selection(
+        FUNNEL_LAYERS,
+        readonly=True,
+        help="The customer's layer when it was contacted.",
+    )
+    source = fields.Selection(
+        [
+            ("log", "Logged by the rep"),
+            ("activity", "Done activity"),
+            ("email", "Email"),
+        ],
+        default="log",
+        readonly=True,
+    )
+    message_id = fields.Many2one(
+        "mail.message", string="Chatter Message", readonly=True, ondelete="set null"
+    )
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
 
     @api.model
-    def _funnel_record(self, leads, kind, note=False, date=None, source="log", messages=None):
+    def _funnel_record(
+        self, leads, kind, note=False, date=None, source="log", messages=None
+    ):
         """Record one contact per lead (batch); ``messages`` maps lead id to its chatter message."""
         messages = messages or {}
-        return self.sudo().create([
-            {
-                "lead_id": lead.id,
-                "date": date or fields.Datetime.now(),
-                "kind": kind,
-                "note": note or False,
-                "user_id": lead.user_id.id or self.env.uid,
-                "team_id": lead.team_id.id,
-                "layer": lead.funnel_layer,
-                "source": source,
-                "message_id": messages.get(lead.id, self.env["mail.message"]).id,
-                "company_id": lead.company_id.id,
-            }
-            for lead in leads
-        ])
+        return self.sudo().create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "date": date or fields.Datetime.now(),
+                    "kind": kind,
+                    "note": note or False,
+                    "user_id": lead.user_id.id or self.env.uid,
+                    "team_id": lead.team_id.id,
+                    "layer": lead.funnel_layer,
+                    "source": source,
+                    "message_id": messages.get(lead.id, self.env["mail.message"]).id,
+                    "company_id": lead.company_id.id,
+                }
+                for lead in leads
+            ]
+        )

@@ -35,28 +35,41 @@ class CrmFunnelException(models.Model):
     _order = "state_sequence, date_found desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    exception_type = fields.Selection(EXCEPTION_TYPES, string="Type", required=True, index=True, readonly=True)
+    exception_type = fields.Selection(
+        EXCEPTION_TYPES, string="Type", required=True, index=True, readonly=True
+    )
     user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", index=True, readonly=True)
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, readonly=True
+    )
     manager_id = fields.Many2one(related="team_id.user_id", string="Team Manager")
-    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
-    measured = fields.Float(string="Measured", digits=(16, 2), readonly=True)
-    threshold = fields.Float(string="Threshold", digits=(16, 2), readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
+    measured = fields.Float(digits=(16, 2), readonly=True)
+    threshold = fields.Float(digits=(16, 2), readonly=True)
     date_from = fields.Date(string="Period From", readonly=True)
     date_to = fields.Date(string="Period To", readonly=True)
-    date_found = fields.Datetime(string="Found On", readonly=True, default=fields.Datetime.now)
+    date_found = fields.Datetime(
+        string="Found On", readonly=True, default=fields.Datetime.now
+    )
     date_resolved = fields.Datetime(string="Resolved On", readonly=True)
     state = fields.Selection(
         [("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")],
-        string="Status", default="open", required=True, index=True, tracking=True,
+        string="Status",
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
     )
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)
     lead_ids = fields.Many2many(
-        "crm.lead", string="Customers Concerned", readonly=True, context={"active_test": False}
+        "crm.lead",
+        string="Customers Concerned",
+        readonly=True,
+        context={"active_test": False},
     )
     lead_count = fields.Integer(string="Customers", compute="_compute_lead_count")
     description = fields.Text(string="Explanation", compute="_compute_description")
-    company_id = fields.Many2one("res.company", string="Company", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
 
     @api.depends("state")
     def _compute_state_sequence(self):
@@ -70,7 +83,11 @@ class CrmFunnelException(models.Model):
         layers = dict(self._fields["layer"]._description_selection(self.env))
         for exception in self:
             who = exception.user_id.name or exception.team_id.name or ""
-            parts = [types.get(exception.exception_type, ""), who, layers.get(exception.layer, "")]
+            parts = [
+                types.get(exception.exception_type, ""),
+                who,
+                layers.get(exception.layer, ""),
+            ]
             exception.name = " - ".join(part for part in parts if part)
 
     def _compute_lead_count(self):
@@ -84,26 +101,43 @@ class CrmFunnelException(models.Model):
 
     def _funnel_explain(self):
         self.ensure_one()
-        values = {"measured": round(self.measured, 2), "threshold": round(self.threshold, 2)}
+        values = {
+            "measured": round(self.measured, 2),
+            "threshold": round(self.threshold, 2),
+        }
         explanations = {
             "out_of_funnel": self.env._(
                 "%(measured)s of the signings skipped funnel layers or were created straight in a "
-                "late layer (limit %(threshold)s).", **values),
+                "late layer (limit %(threshold)s).",
+                **values,
+            ),
             "intent_few_signings": self.env._(
-                "Signings per intent customer held: %(measured)s, below %(threshold)s.", **values),
+                "Signings per intent customer held: %(measured)s, below %(threshold)s.",
+                **values,
+            ),
             "low_move_rate": self.env._(
                 "Share of the customers leaving this layer that moved on down the funnel: "
-                "%(measured)s, below %(threshold)s (the ideal minus the tolerance).", **values),
+                "%(measured)s, below %(threshold)s (the ideal minus the tolerance).",
+                **values,
+            ),
             "high_abandon_rate": self.env._(
-                "Abandoned per customer received: %(measured)s, above %(threshold)s.", **values),
+                "Abandoned per customer received: %(measured)s, above %(threshold)s.",
+                **values,
+            ),
             "overdue": self.env._(
                 "Customers in this layer for up to %(measured)s days, beyond %(threshold)s days "
-                "(the ideal move days times the overdue factor).", **values),
+                "(the ideal move days times the overdue factor).",
+                **values,
+            ),
             "low_holdings": self.env._(
-                "Holds %(measured)s customers in this layer, below %(threshold)s.", **values),
+                "Holds %(measured)s customers in this layer, below %(threshold)s.",
+                **values,
+            ),
             "leaver": self.env._(
                 "%(measured)s customers are still held by a rep who is archived or no longer in a "
-                "sales team: hand them over.", **values),
+                "sales team: hand them over.",
+                **values,
+            ),
         }
         return explanations.get(self.exception_type, "")
 
@@ -112,7 +146,9 @@ class CrmFunnelException(models.Model):
     # ------------------------------------------------------------
 
     def action_acknowledge(self):
-        self.filtered(lambda exception: exception.state == "open").state = "acknowledged"
+        self.filtered(
+            lambda exception: exception.state == "open"
+        ).state = "acknowledged"
 
     def action_resolve(self):
         self.filtered(lambda exception: exception.state != "resolved").write(
@@ -147,7 +183,9 @@ class CrmFunnelException(models.Model):
         companies = self.env["res.company"].sudo().search([])
         for index, company in enumerate(companies, start=1):
             self.sudo().with_company(company)._funnel_run_checks(company)
-            self.env["ir.cron"]._notify_progress(done=index, remaining=len(companies) - index)
+            self.env["ir.cron"]._notify_progress(
+                done=index, remaining=len(companies) - index
+            )
 
     @api.model
     def _funnel_run_checks(self, company=None):
@@ -158,7 +196,13 @@ class CrmFunnelException(models.Model):
         company = company or self.env.company
         now = fields.Datetime.now()
         since = now - timedelta(days=company.funnel_exception_days)
-        for model in ("crm.lead", "crm.funnel.move", "crm.funnel.assignment", "crm.stage", "crm.team.member"):
+        for model in (
+            "crm.lead",
+            "crm.funnel.move",
+            "crm.funnel.assignment",
+            "crm.stage",
+            "crm.team.member",
+        ):
             self.env[model].flush_model()
         context = {
             "company": company,
@@ -181,7 +225,12 @@ class CrmFunnelException(models.Model):
 
     def _funnel_key(self):
         self.ensure_one()
-        return (self.exception_type, self.user_id.id or False, self.team_id.id or False, self.layer or False)
+        return (
+            self.exception_type,
+            self.user_id.id or False,
+            self.team_id.id or False,
+            self.layer or False,
+        )
 
     @api.model
     def _funnel_store_findings(self, findings, company, since, now):
@@ -192,13 +241,24 @@ class CrmFunnelException(models.Model):
         period = {"date_from": since.date(), "date_to": now.date()}
         found, to_create = self.browse(), []
         for finding in findings:
-            key = (finding["exception_type"], finding.get("user_id") or False,
-                   finding.get("team_id") or False, finding.get("layer") or False)
+            key = (
+                finding["exception_type"],
+                finding.get("user_id") or False,
+                finding.get("team_id") or False,
+                finding.get("layer") or False,
+            )
             lead_ids = sorted(set(finding.pop("lead_ids", None) or []))
             values = dict(finding, **period, lead_ids=[(6, 0, lead_ids)])
             exception = by_key.pop(key, None)
             if exception:
-                exception.write({k: v for k, v in values.items() if k in ("measured", "threshold", "date_from", "date_to", "lead_ids")})
+                exception.write(
+                    {
+                        k: v
+                        for k, v in values.items()
+                        if k
+                        in ("measured", "threshold", "date_from", "date_to", "lead_ids")
+                    }
+                )
                 found |= exception
             else:
                 to_create.append(dict(values, company_id=company.id))
@@ -236,8 +296,12 @@ class CrmFunnelException(models.Model):
 
     @staticmethod
     def _company_filter(alias, company):
-        return SQL("(%s.company_id = %s OR %s.company_id IS NULL)", SQL.identifier(alias), company.id,
-                   SQL.identifier(alias))
+        return SQL(
+            "(%s.company_id = %s OR %s.company_id IS NULL)",
+            SQL.identifier(alias),
+            company.id,
+            SQL.identifier(alias),
+        )
 
     def _per_rep_and_team(self, context, rows, build):
         """Turn GROUPING SETS rows ``(is_team_row, user_id, team_id, *values)`` into findings."""
@@ -252,35 +316,53 @@ class CrmFunnelException(models.Model):
             elif user_id:
                 finding = build(values)
                 if finding:
-                    findings.append(dict(finding, user_id=user_id, team_id=context["teams"].get(user_id, team_id)))
+                    findings.append(
+                        dict(
+                            finding,
+                            user_id=user_id,
+                            team_id=context["teams"].get(user_id, team_id),
+                        )
+                    )
         return findings
 
     def _funnel_check_out_of_funnel(self, context):
         company = context["company"]
-        self.env.cr.execute(SQL(
-            """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id,
+        self.env.cr.execute(
+            SQL(
+                """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id,
                       COUNT(*), COUNT(*) FILTER (WHERE move.skipped_layers > 0),
                       ARRAY_AGG(move.lead_id) FILTER (WHERE move.skipped_layers > 0)
                  FROM crm_funnel_move move
                 WHERE %s AND move.date >= %s AND %s
              GROUP BY GROUPING SETS ((move.user_id), (move.team_id))""",
-            SIGNING, context["since"], self._company_filter("move", company),
-        ))
-        limit, sample = company.funnel_exception_out_of_funnel_share, company.funnel_exception_min_sample
+                SIGNING,
+                context["since"],
+                self._company_filter("move", company),
+            )
+        )
+        limit, sample = (
+            company.funnel_exception_out_of_funnel_share,
+            company.funnel_exception_min_sample,
+        )
 
         def build(values):
             signings, skipped, lead_ids = values
             if signings < sample or skipped / signings <= limit:
                 return None
-            return {"exception_type": "out_of_funnel", "measured": skipped / signings,
-                    "threshold": limit, "lead_ids": lead_ids}
+            return {
+                "exception_type": "out_of_funnel",
+                "measured": skipped / signings,
+                "threshold": limit,
+                "lead_ids": lead_ids,
+            }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
     def _funnel_check_intent_few_signings(self, context):
         company = context["company"]
-        self.env.cr.execute(SQL(
-            """WITH intent AS (
+        self.env.cr.execute(
+            SQL(
+                """WITH intent AS (
                    SELECT lead.user_id, lead.team_id, lead.id AS lead_id
                      FROM crm_lead lead
                     WHERE lead.active AND lead.funnel_layer = 'intent' AND lead.user_id IS NOT NULL
@@ -304,17 +386,28 @@ class CrmFunnelException(models.Model):
             LEFT JOIN signed_by ON signed_by.is_team = intent_by.is_team
                   AND signed_by.user_id IS NOT DISTINCT FROM intent_by.user_id
                   AND signed_by.team_id IS NOT DISTINCT FROM intent_by.team_id""",
-            company_lead=self._company_filter("lead", company), signing=SIGNING,
-            since=context["since"], company_move=self._company_filter("move", company),
-        ))
-        minimum, ratio = company.funnel_exception_intent_min, company.funnel_exception_intent_signing_ratio
+                company_lead=self._company_filter("lead", company),
+                signing=SIGNING,
+                since=context["since"],
+                company_move=self._company_filter("move", company),
+            )
+        )
+        minimum, ratio = (
+            company.funnel_exception_intent_min,
+            company.funnel_exception_intent_signing_ratio,
+        )
 
         def build(values):
             intents, signings, lead_ids = values
             if intents < minimum or signings / intents >= ratio:
                 return None
-            return {"exception_type": "intent_few_signings", "layer": "intent",
-                    "measured": signings / intents, "threshold": ratio, "lead_ids": lead_ids}
+            return {
+                "exception_type": "intent_few_signings",
+                "layer": "intent",
+                "measured": signings / intents,
+                "threshold": ratio,
+                "lead_ids": lead_ids,
+            }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
@@ -338,32 +431,45 @@ class CrmFunnelException(models.Model):
         ideal = self._funnel_ideal_step_rates()
         if not ideal:
             return []
-        self.env.cr.execute(SQL(
-            """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id, move.from_layer,
+        self.env.cr.execute(
+            SQL(
+                """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id, move.from_layer,
                       COUNT(*), COUNT(*) FILTER (WHERE move.move_type = 'forward'),
                       ARRAY_AGG(move.lead_id) FILTER (WHERE move.move_type != 'forward')
                  FROM crm_funnel_move move
                 WHERE move.from_layer = ANY(%s) AND move.move_type IN ('forward', 'backward', 'abandon')
                   AND move.date >= %s AND %s
              GROUP BY GROUPING SETS ((move.user_id, move.from_layer), (move.team_id, move.from_layer))""",
-            list(ideal), context["since"], self._company_filter("move", company),
-        ))
-        tolerance, sample = company.funnel_exception_rate_tolerance, company.funnel_exception_min_sample
+                list(ideal),
+                context["since"],
+                self._company_filter("move", company),
+            )
+        )
+        tolerance, sample = (
+            company.funnel_exception_rate_tolerance,
+            company.funnel_exception_min_sample,
+        )
 
         def build(values):
             layer, leaving, forward, lead_ids = values
             limit = ideal[layer] - tolerance
             if leaving < sample or forward / leaving >= limit:
                 return None
-            return {"exception_type": "low_move_rate", "layer": layer, "measured": forward / leaving,
-                    "threshold": limit, "lead_ids": lead_ids}
+            return {
+                "exception_type": "low_move_rate",
+                "layer": layer,
+                "measured": forward / leaving,
+                "threshold": limit,
+                "lead_ids": lead_ids,
+            }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
     def _funnel_check_high_abandon_rate(self, context):
         company = context["company"]
-        self.env.cr.execute(SQL(
-            """WITH events AS (
+        self.env.cr.execute(
+            SQL(
+                """WITH events AS (
                    SELECT move.user_id, move.team_id, 1 AS abandoned, 0 AS received, move.lead_id
                      FROM crm_funnel_move move
                     WHERE move.move_type = 'abandon' AND move.date >= %(since)s AND %(company_move)s
@@ -377,42 +483,70 @@ class CrmFunnelException(models.Model):
                       ARRAY_AGG(lead_id) FILTER (WHERE lead_id IS NOT NULL)
                  FROM events
              GROUP BY GROUPING SETS ((user_id), (team_id))""",
-            since=context["since"], company_move=self._company_filter("move", company),
-            company_assignment=self._company_filter("assignment", company),
-        ))
-        limit, sample = company.funnel_exception_abandon_ratio, company.funnel_exception_min_sample
+                since=context["since"],
+                company_move=self._company_filter("move", company),
+                company_assignment=self._company_filter("assignment", company),
+            )
+        )
+        limit, sample = (
+            company.funnel_exception_abandon_ratio,
+            company.funnel_exception_min_sample,
+        )
 
         def build(values):
             abandoned, received, lead_ids = values
             if received < sample or abandoned / received <= limit:
                 return None
-            return {"exception_type": "high_abandon_rate", "measured": abandoned / received,
-                    "threshold": limit, "lead_ids": lead_ids}
+            return {
+                "exception_type": "high_abandon_rate",
+                "measured": abandoned / received,
+                "threshold": limit,
+                "lead_ids": lead_ids,
+            }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
     def _funnel_check_overdue(self, context):
         company = context["company"]
         factor = company.funnel_exception_overdue_factor
-        self.env.cr.execute(SQL(
-            """SELECT lead.user_id, lead.team_id, stage.funnel_layer, MAX(stage.funnel_ideal_days),
+        self.env.cr.execute(
+            SQL(
+                """SELECT lead.user_id, lead.team_id, stage.funnel_layer, MAX(stage.funnel_ideal_days),
                       MAX(EXTRACT(EPOCH FROM (%(now)s - lead.funnel_layer_date)) / 86400),
                       ARRAY_AGG(lead.id)
                  FROM crm_lead lead
                  JOIN crm_stage stage ON stage.id = lead.stage_id
                 WHERE lead.active AND lead.user_id IS NOT NULL AND stage.funnel_ideal_days > 0
-                  AND lead.funnel_layer_date < %(now)s - stage.funnel_ideal_days * %(factor)s * INTERVAL '1 day'
+                  AND lead.funnel_layer_date
+                      < %(now)s - stage.funnel_ideal_days * %(factor)s * INTERVAL '1 day'
                   AND %(company)s
              GROUP BY lead.user_id, lead.team_id, stage.funnel_layer""",
-            now=context["now"], factor=factor, company=self._company_filter("lead", company),
-        ))
+                now=context["now"],
+                factor=factor,
+                company=self._company_filter("lead", company),
+            )
+        )
         merged = {}
-        for user_id, team_id, layer, ideal_days, days, lead_ids in self.env.cr.fetchall():
-            finding = merged.setdefault((user_id, layer), {
-                "exception_type": "overdue", "user_id": user_id,
-                "team_id": context["teams"].get(user_id, team_id), "layer": layer,
-                "measured": 0.0, "threshold": ideal_days * factor, "lead_ids": [],
-            })
+        for (
+            user_id,
+            team_id,
+            layer,
+            ideal_days,
+            days,
+            lead_ids,
+        ) in self.env.cr.fetchall():
+            finding = merged.setdefault(
+                (user_id, layer),
+                {
+                    "exception_type": "overdue",
+                    "user_id": user_id,
+                    "team_id": context["teams"].get(user_id, team_id),
+                    "layer": layer,
+                    "measured": 0.0,
+                    "threshold": ideal_days * factor,
+                    "lead_ids": [],
+                },
+            )
             finding["measured"] = max(finding["measured"], float(days))
             finding["lead_ids"] += lead_ids
         return list(merged.values())
@@ -421,28 +555,38 @@ class CrmFunnelException(models.Model):
         company = context["company"]
         share = company.funnel_exception_holding_share
         report = self.env["crm.funnel.report.holding"]
-        self.env.cr.execute(SQL(
-            """SELECT GROUPING(holding.user_id) = 1, holding.user_id, holding.team_id, holding.layer,
+        self.env.cr.execute(
+            SQL(
+                """SELECT GROUPING(holding.user_id) = 1, holding.user_id, holding.team_id, holding.layer,
                       SUM(holding.held_count), SUM(holding.ideal_count)
                  FROM %s holding
                 WHERE %s AND holding.layer = ANY(%s)
              GROUP BY GROUPING SETS ((holding.user_id, holding.layer), (holding.team_id, holding.layer))""",
-            SQL.identifier(report._table), self._company_filter("holding", company), list(HOLDING_LAYERS),
-        ))
+                SQL.identifier(report._table),
+                self._company_filter("holding", company),
+                list(HOLDING_LAYERS),
+            )
+        )
 
         def build(values):
             layer, held, ideal = values
             limit = ideal * share
             if held >= limit:
                 return None
-            return {"exception_type": "low_holdings", "layer": layer, "measured": held, "threshold": limit}
+            return {
+                "exception_type": "low_holdings",
+                "layer": layer,
+                "measured": held,
+                "threshold": limit,
+            }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
     def _funnel_check_leaver(self, context):
         company = context["company"]
-        self.env.cr.execute(SQL(
-            """SELECT lead.user_id, MIN(lead.team_id), ARRAY_AGG(lead.id)
+        self.env.cr.execute(
+            SQL(
+                """SELECT lead.user_id, MIN(lead.team_id), ARRAY_AGG(lead.id)
                  FROM crm_lead lead
                  JOIN res_users users ON users.id = lead.user_id
                 WHERE lead.active AND lead.funnel_layer IS NOT NULL AND lead.funnel_layer != 'abandoned'
@@ -452,10 +596,17 @@ class CrmFunnelException(models.Model):
                           JOIN crm_team team ON team.id = member.crm_team_id AND team.active
                          WHERE member.user_id = users.id AND member.active))
              GROUP BY lead.user_id""",
-            self._company_filter("lead", company),
-        ))
+                self._company_filter("lead", company),
+            )
+        )
         return [
-            {"exception_type": "leaver", "user_id": user_id, "team_id": team_id,
-             "measured": len(lead_ids), "threshold": 0, "lead_ids": lead_ids}
+            {
+                "exception_type": "leaver",
+                "user_id": user_id,
+                "team_id": team_id,
+                "measured": len(lead_ids),
+                "threshold": 0,
+                "lead_ids": lead_ids,
+            }
             for user_id, team_id, lead_ids in self.env.cr.fetchall()
         ]

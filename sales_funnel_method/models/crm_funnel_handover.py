@@ -10,16 +10,20 @@ class CrmFunnelHandover(models.Model):
     _inherit = ["mail.thread"]
 
     name = fields.Char(compute="_compute_name", store=True)
-    user_id = fields.Many2one("res.users", string="Leaving Rep", required=True, readonly=True, index=True)
-    colleague_id = fields.Many2one("res.users", string="Colleague", readonly=True)
-    done_by_id = fields.Many2one("res.users", string="Done By", readonly=True)
-    date = fields.Datetime(string="Date", default=fields.Datetime.now, readonly=True, required=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Leaving Rep", required=True, readonly=True, index=True
+    )
+    colleague_id = fields.Many2one("res.users", readonly=True)
+    done_by_id = fields.Many2one("res.users", readonly=True)
+    date = fields.Datetime(default=fields.Datetime.now, readonly=True, required=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     assignment_ids = fields.One2many(
         "crm.funnel.assignment", "handover_id", string="Assignments", readonly=True
     )
     kept_lead_ids = fields.Many2many(
-        "crm.lead", string="Kept by the Leaving Rep", readonly=True,
+        "crm.lead",
+        string="Kept by the Leaving Rep",
+        readonly=True,
         context={"active_test": False},
     )
     moved_count = fields.Integer(string="Customers Moved", compute="_compute_counts")
@@ -38,4 +42,6 @@ class CrmFunnelHandover(models.Model):
     def _compute_counts(self):
         for handover in self:
             handover.moved_count = len(handover.assignment_ids)
-            handover.to_pool_count = len(handover.assignment_ids.filtered(lambda a: not a.user_id))
+            handover.to_pool_count = len(
+                handover.assignment_ids.filtered(lambda a: not a.user_id)
+            )

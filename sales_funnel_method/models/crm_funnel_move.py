@@ -29,47 +29,63 @@ class CrmFunnelMove(models.Model):
     _check_company_auto = True
 
     lead_id = fields.Many2one(
-        "crm.lead", string="Customer", required=True, index=True, ondelete="cascade",
+        "crm.lead",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
         readonly=True,
     )
     date = fields.Datetime(
-        string="Moved On", required=True, index=True, readonly=True,
+        string="Moved On",
+        required=True,
+        index=True,
+        readonly=True,
         default=fields.Datetime.now,
     )
-    from_layer = fields.Selection(FUNNEL_LAYERS, string="From Layer", readonly=True)
-    to_layer = fields.Selection(FUNNEL_LAYERS, string="To Layer", index=True, readonly=True)
-    from_stage_id = fields.Many2one(
-        "crm.stage", string="From Stage", ondelete="set null", readonly=True
+    from_layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
+    to_layer = fields.Selection(FUNNEL_LAYERS, index=True, readonly=True)
+    from_stage_id = fields.Many2one("crm.stage", ondelete="set null", readonly=True)
+    to_stage_id = fields.Many2one("crm.stage", ondelete="set null", readonly=True)
+    move_type = fields.Selection(
+        MOVE_TYPES, string="Move", required=True, index=True, readonly=True
     )
-    to_stage_id = fields.Many2one(
-        "crm.stage", string="To Stage", ondelete="set null", readonly=True
-    )
-    move_type = fields.Selection(MOVE_TYPES, string="Move", required=True, index=True, readonly=True)
     skipped_layers = fields.Integer(
-        string="Skipped Layers", readonly=True,
+        readonly=True,
         help="How many funnel layers the move jumped over. A customer created directly "
         "in a later layer skipped every layer above it.",
     )
     from_ideal_days = fields.Integer(
-        string="Ideal Days of Layer Left", readonly=True,
+        string="Ideal Days of Layer Left",
+        readonly=True,
         help="The ideal move days of the layer left, when the move happened.",
     )
     days_in_layer = fields.Float(
-        string="Days in Layer Left", digits=(16, 2), readonly=True,
+        string="Days in Layer Left",
+        digits=(16, 2),
+        readonly=True,
         help="How long the customer stayed in the layer it left.",
     )
-    changed_by_id = fields.Many2one("res.users", string="Moved By", readonly=True, index=True)
+    changed_by_id = fields.Many2one(
+        "res.users", string="Moved By", readonly=True, index=True
+    )
     user_id = fields.Many2one(
-        "res.users", string="Salesperson", readonly=True, index=True,
+        "res.users",
+        string="Salesperson",
+        readonly=True,
+        index=True,
         help="The customer's salesperson at the time of the move.",
     )
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", readonly=True, index=True,
+        "crm.team",
+        string="Sales Team",
+        readonly=True,
+        index=True,
         help="The customer's sales team at the time of the move.",
     )
-    company_id = fields.Many2one("res.company", string="Company", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
     lost_reason_id = fields.Many2one(
-        "crm.lost.reason", string="Lost Reason", readonly=True, ondelete="set null"
+        "crm.lost.reason", readonly=True, ondelete="set null"
     )
 
     @api.depends("lead_id", "from_layer", "to_layer")
@@ -94,7 +110,9 @@ class CrmFunnelMove(models.Model):
             return "abandon"
         if from_layer == "abandoned":
             return "reopen"
-        return "forward" if LAYER_RANK[to_layer] > LAYER_RANK[from_layer] else "backward"
+        return (
+            "forward" if LAYER_RANK[to_layer] > LAYER_RANK[from_layer] else "backward"
+        )
 
     @api.model
     def _funnel_skipped_layers(self, from_layer, to_layer):
@@ -113,24 +131,41 @@ class CrmFunnelMove(models.Model):
         ``start`` and ``end``, for the weekly summary and the digest."""
         self.flush_model()
         self.env["crm.funnel.assignment"].flush_model()
-        team_filter = SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
-        self.env.cr.execute(SQL(
-            """SELECT COUNT(*) FILTER (WHERE move.to_layer = 'signed' AND move.move_type IN ('forward', 'entry')),
+        team_filter = (
+            SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT COUNT(*) FILTER (WHERE move.to_layer = 'signed'
+                                             AND move.move_type IN ('forward', 'entry')),
                       COUNT(*) FILTER (WHERE move.move_type = 'forward'),
                       COUNT(*) FILTER (WHERE move.move_type = 'abandon')
                  FROM crm_funnel_move move
                 WHERE move.date >= %s AND move.date < %s
                   AND (move.company_id = ANY(%s) OR move.company_id IS NULL) %s""",
-            start, end, companies.ids, team_filter,
-        ))
+                start,
+                end,
+                companies.ids,
+                team_filter,
+            )
+        )
         signings, forward, abandoned = self.env.cr.fetchone()
-        assignment_team = SQL("AND assignment.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
-        self.env.cr.execute(SQL(
-            """SELECT COUNT(*) FROM crm_funnel_assignment assignment
+        assignment_team = (
+            SQL("AND assignment.team_id = ANY(%s)", list(team_ids))
+            if team_ids
+            else SQL()
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT COUNT(*) FROM crm_funnel_assignment assignment
                 WHERE assignment.user_id IS NOT NULL AND assignment.date >= %s AND assignment.date < %s
                   AND (assignment.company_id = ANY(%s) OR assignment.company_id IS NULL) %s""",
-            start, end, companies.ids, assignment_team,
-        ))
+                start,
+                end,
+                companies.ids,
+                assignment_team,
+            )
+        )
         received = self.env.cr.fetchone()[0]
         return {
             "signings": signings,

@@ -30,7 +30,11 @@ class CrmFunnelReportMixin(models.AbstractModel):
             return
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._query(),
+            )
         )
 
     def _read_group_select(self, aggregate_spec, query):
@@ -55,15 +59,26 @@ class CrmFunnelReportMixin(models.AbstractModel):
             term, _sep, direction = part.strip().partition(" ")
             field = self._fields.get(term.split(":")[0])
             if (
-                term in groupby_terms and field is not None and field.type == "selection"
+                term in groupby_terms
+                and field is not None
+                and field.type == "selection"
                 and set(field.get_values(self.env)) <= set(LAYER_RANK)
             ):
                 rank = SQL(" ").join(
                     [SQL("CASE %s", groupby_terms[term])]
-                    + [SQL("WHEN %s THEN %s", key, value) for key, value in LAYER_RANK.items()]
+                    + [
+                        SQL("WHEN %s THEN %s", key, value)
+                        for key, value in LAYER_RANK.items()
+                    ]
                     + [SQL("END")]
                 )
-                terms.append(SQL("%s DESC", rank) if direction.strip().upper().startswith("DESC") else rank)
+                terms.append(
+                    SQL("%s DESC", rank)
+                    if direction.strip().upper().startswith("DESC")
+                    else rank
+                )
             elif part.strip():
-                terms.append(super()._read_group_orderby(part.strip(), groupby_terms, query))
+                terms.append(
+                    super()._read_group_orderby(part.strip(), groupby_terms, query)
+                )
         return SQL(", ").join(terms)

@@ -24,13 +24,17 @@ class CrmFunnelSummary(models.AbstractModel):
     @api.model
     def _funnel_recipients(self):
         """{user: teams} of the summary: team managers get their teams, directors all."""
-        teams = self.env["crm.team"].sudo().search([("crm_team_member_ids", "!=", False)])
+        teams = (
+            self.env["crm.team"].sudo().search([("crm_team_member_ids", "!=", False)])
+        )
         recipients = defaultdict(lambda: self.env["crm.team"])
         for team in teams:
             if team.user_id.active and not team.user_id.share:
                 recipients[team.user_id] |= team
-        directors = self.env.ref(DIRECTOR_GROUP).sudo().users.filtered(
-            lambda user: user.active and not user.share and user.email
+        directors = (
+            self.env.ref(DIRECTOR_GROUP)
+            .sudo()
+            .users.filtered(lambda user: user.active and not user.share and user.email)
         )
         for director in directors:
             recipients[director] |= teams
@@ -47,47 +51,70 @@ class CrmFunnelSummary(models.AbstractModel):
                 self._funnel_summary_values(teams, start, end, user),
                 minimal_qcontext=True,
             )
-            mails |= self.env["mail.mail"].sudo().create(
-                {
-                    "subject": self.with_context(lang=user.lang).env._(
-                        "Sales funnel: the week of %(date)s", date=fields.Date.to_string(start.date())
-                    ),
-                    "body_html": body,
-                    "recipient_ids": [(4, user.partner_id.id)],
-                    "email_from": self.env.company.email_formatted or user.email_formatted,
-                    "auto_delete": True,
-                }
+            mails |= (
+                self.env["mail.mail"]
+                .sudo()
+                .create(
+                    {
+                        "subject": self.with_context(lang=user.lang).env._(
+                            "Sales funnel: the week of %(date)s",
+                            date=fields.Date.to_string(start.date()),
+                        ),
+                        "body_html": body,
+                        "recipient_ids": [(4, user.partner_id.id)],
+                        "email_from": self.env.company.email_formatted
+                        or user.email_formatted,
+                        "auto_delete": True,
+                    }
+                )
             )
         return mails
 
     @api.model
     def _funnel_summary_values(self, teams, start, end, user):
         labels = dict(
-            self.env["crm.lead"].with_context(lang=user.lang)._fields["funnel_layer"]._description_selection(
+            self.env["crm.lead"]
+            .with_context(lang=user.lang)
+            ._fields["funnel_layer"]
+            ._description_selection(
                 self.env(context=dict(self.env.context, lang=user.lang))
             )
         )
-        holdings = self.env["crm.funnel.report.holding"].sudo().search(
-            [("team_id", "in", teams.ids), ("layer", "in", list(HOLDING_LAYERS))]
+        holdings = (
+            self.env["crm.funnel.report.holding"]
+            .sudo()
+            .search(
+                [("team_id", "in", teams.ids), ("layer", "in", list(HOLDING_LAYERS))]
+            )
         )
-        layers = [key for key, _label in FUNNEL_LAYERS if key in set(holdings.mapped("layer"))]
+        layers = [
+            key for key, _label in FUNNEL_LAYERS if key in set(holdings.mapped("layer"))
+        ]
         rows = defaultdict(dict)
         for line in holdings:
             rows[(line.team_id, line.user_id)][line.layer] = line
         figures = self.env["crm.funnel.move"]._funnel_period_figures(
             start, end, teams.company_id | self.env.company, team_ids=teams.ids
         )
-        self.env.cr.execute(SQL(
-            """SELECT move.from_layer, move.to_layer, COUNT(*)
+        self.env.cr.execute(
+            SQL(
+                """SELECT move.from_layer, move.to_layer, COUNT(*)
                  FROM crm_funnel_move move
                 WHERE move.date >= %s AND move.date < %s AND move.team_id = ANY(%s)
                   AND move.from_layer IS NOT NULL
              GROUP BY move.from_layer, move.to_layer
              ORDER BY COUNT(*) DESC""",
-            start, end, teams.ids,
-        ))
+                start,
+                end,
+                teams.ids,
+            )
+        )
         transitions = [
-            {"from": labels.get(from_layer, ""), "to": labels.get(to_layer, ""), "count": count}
+            {
+                "from": labels.get(from_layer, ""),
+                "to": labels.get(to_layer, ""),
+                "count": count,
+            }
             for from_layer, to_layer, count in self.env.cr.fetchall()
         ]
         return {
@@ -97,7 +124,9 @@ class CrmFunnelSummary(models.AbstractModel):
             "layers": [(layer, labels[layer]) for layer in layers],
             "rows": [
                 {"team": team.name, "rep": rep.name, "cells": cells}
-                for (team, rep), cells in sorted(rows.items(), key=lambda item: (item[0][0].name, item[0][1].name))
+                for (team, rep), cells in sorted(
+                    rows.items(), key=lambda item: (item[0][0].name, item[0][1].name)
+                )
             ],
             "figures": figures,
             "transitions": transitions,

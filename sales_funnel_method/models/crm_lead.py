@@ -15,7 +15,12 @@ MANAGING_GROUPS = (
 
 # My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
-    "signed": 1, "intent": 2, "lead": 3, "contacted": 4, "graded": 5, "resource": 6,
+    "signed": 1,
+    "intent": 2,
+    "lead": 3,
+    "contacted": 4,
+    "graded": 5,
+    "resource": 6,
 }
 WORKLIST_LAYERS = tuple(WORKLIST_LAYER_RANK)
 GRADE_RANK = {"a": 1, "b": 2, "c": 3}
@@ -82,7 +87,9 @@ class CrmLead(models.Model):
     funnel_ideal_days = fields.Integer(
         related="stage_id.funnel_ideal_days", string="Ideal Move Days"
     )
-    funnel_standard = fields.Text(related="stage_id.funnel_standard", string="Layer Standard")
+    funnel_standard = fields.Text(
+        related="stage_id.funnel_standard", string="Layer Standard"
+    )
     funnel_method_hints = fields.Text(
         related="stage_id.funnel_method_hints", string="Sales Methods"
     )
@@ -117,7 +124,10 @@ class CrmLead(models.Model):
         "even a little above their quota. By default the rep who created it.",
     )
     funnel_abandoned_by_id = fields.Many2one(
-        "res.users", string="Abandoned By", readonly=True, copy=False,
+        "res.users",
+        string="Abandoned By",
+        readonly=True,
+        copy=False,
         help="The rep who held the customer when it was abandoned.",
     )
     funnel_abandon_evaluation = fields.Text(
@@ -141,20 +151,30 @@ class CrmLead(models.Model):
         help="Unassigned customer of the Resource to Intent layers: it can be claimed or allocated.",
     )
     funnel_assignment_ids = fields.One2many(
-        "crm.funnel.assignment", "lead_id", string="Assignments", readonly=True, copy=False
+        "crm.funnel.assignment",
+        "lead_id",
+        string="Assignments",
+        readonly=True,
+        copy=False,
     )
     funnel_contact_ids = fields.One2many(
-        "crm.funnel.contact", "lead_id", string="Tracking Record", readonly=True, copy=False
+        "crm.funnel.contact",
+        "lead_id",
+        string="Tracking Record",
+        readonly=True,
+        copy=False,
     )
-    funnel_contact_count = fields.Integer(string="Contacts", compute="_compute_funnel_contact_count")
+    funnel_contact_count = fields.Integer(
+        string="Contacts", compute="_compute_funnel_contact_count"
+    )
     funnel_move_ids = fields.One2many(
         "crm.funnel.move", "lead_id", string="Funnel Moves", readonly=True, copy=False
     )
-    funnel_move_count = fields.Integer(
-        string="Funnel Move Count", compute="_compute_funnel_move_count"
-    )
+    funnel_move_count = fields.Integer(compute="_compute_funnel_move_count")
 
-    @api.depends("funnel_layer", "funnel_layer_date", "stage_id.funnel_ideal_days", "active")
+    @api.depends(
+        "funnel_layer", "funnel_layer_date", "stage_id.funnel_ideal_days", "active"
+    )
     def _compute_funnel_days_in_layer(self):
         now = fields.Datetime.now()
         for lead in self:
@@ -263,10 +283,16 @@ class CrmLead(models.Model):
     def _compute_funnel_mark(self):
         for lead in self:
             lead.funnel_mark = (
-                "fast" if lead.funnel_is_fast_mover else "overdue" if lead.funnel_is_overdue else False
+                "fast"
+                if lead.funnel_is_fast_mover
+                else "overdue"
+                if lead.funnel_is_overdue
+                else False
             )
 
-    @api.depends("funnel_layer", "funnel_is_fast_mover", "funnel_is_overdue", "funnel_grade")
+    @api.depends(
+        "funnel_layer", "funnel_is_fast_mover", "funnel_is_overdue", "funnel_grade"
+    )
     def _compute_funnel_worklist_priority(self):
         for lead in self:
             lead.funnel_worklist_priority = (
@@ -284,7 +310,10 @@ class CrmLead(models.Model):
         layer = self._field_to_sql(alias, "funnel_layer", query, flush)
         layer_rank = SQL(" ").join(
             [SQL("CASE %s", layer)]
-            + [SQL("WHEN %s THEN %s", key, rank) for key, rank in WORKLIST_LAYER_RANK.items()]
+            + [
+                SQL("WHEN %s THEN %s", key, rank)
+                for key, rank in WORKLIST_LAYER_RANK.items()
+            ]
             + [SQL("ELSE 9 END")]
         )
         grade = self._field_to_sql(alias, "funnel_grade", query, flush)
@@ -341,7 +370,8 @@ class CrmLead(models.Model):
         ungraded = [
             vals.get("name") or self.env._("New customer")
             for vals in vals_list
-            if layers.get(vals.get("stage_id")) in LAYERS_PAST_GRADED and not vals.get("funnel_grade")
+            if layers.get(vals.get("stage_id")) in LAYERS_PAST_GRADED
+            and not vals.get("funnel_grade")
         ]
         if ungraded:
             raise UserError(self._funnel_grade_error(ungraded))
@@ -355,11 +385,16 @@ class CrmLead(models.Model):
         if entered:
             # the stage may also have been computed (from the team)
             grades = {lead.id: lead.funnel_grade for lead in entered}
-            entered._funnel_check_grade_on_entry(dict.fromkeys(entered.ids, False), grades)
+            entered._funnel_check_grade_on_entry(
+                dict.fromkeys(entered.ids, False), grades
+            )
             if not self.env.context.get("funnel_history_given"):
                 # (a data load that brings its own history, like the demo, says so)
                 entered._funnel_record_moves(
-                    {lead.id: (self.env["crm.stage"], False, False, lead.user_id) for lead in entered}
+                    {
+                        lead.id: (self.env["crm.stage"], False, False, lead.user_id)
+                        for lead in entered
+                    }
                 )
         return leads
 
@@ -376,7 +411,12 @@ class CrmLead(models.Model):
         targets = self._funnel_target_stages(vals)
         # snapshot of the layer each lead leaves, taken before the write
         before = {
-            lead.id: (lead.stage_id, lead.funnel_layer, lead.funnel_layer_date, lead.user_id)
+            lead.id: (
+                lead.stage_id,
+                lead.funnel_layer,
+                lead.funnel_layer_date,
+                lead.user_id,
+            )
             for lead in self
         }
         # group the leads by the write they need: one write per target stage,
@@ -388,12 +428,21 @@ class CrmLead(models.Model):
             changes = target is not None and new_layer != lead.funnel_layer
             batches[(target.id if target is not None else None, changes)] |= lead
 
-        changed = self.browse([lid for (_t, changes), leads in batches.items() if changes for lid in leads.ids])
+        changed = self.browse(
+            [
+                lid
+                for (_t, changes), leads in batches.items()
+                if changes
+                for lid in leads.ids
+            ]
+        )
         if changed:
             new_layers = {lead.id: targets[lead.id].funnel_layer for lead in changed}
             old_layers = {lead.id: before[lead.id][1] for lead in changed}
             grades = {
-                lead.id: vals["funnel_grade"] if "funnel_grade" in vals else lead.funnel_grade
+                lead.id: vals["funnel_grade"]
+                if "funnel_grade" in vals
+                else lead.funnel_grade
                 for lead in changed
             }
             changed._funnel_check_grade_on_entry(old_layers, grades, new_layers)
@@ -408,8 +457,12 @@ class CrmLead(models.Model):
                 batch_vals["funnel_layer_date"] = now
             result = super(CrmLead, leads).write(batch_vals) and result
         if changed:
-            moves = changed._funnel_record_moves({lid: before[lid] for lid in changed.ids}, now=now)
-            changed._funnel_leave_rep(moves.filtered(lambda move: move.move_type == "abandon"))
+            moves = changed._funnel_record_moves(
+                {lid: before[lid] for lid in changed.ids}, now=now
+            )
+            changed._funnel_leave_rep(
+                moves.filtered(lambda move: move.move_type == "abandon")
+            )
         return result
 
     # ------------------------------------------------------------
@@ -431,9 +484,13 @@ class CrmLead(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("%(count)s customers are now yours.", count=len(self))
+                "message": self.env._(
+                    "%(count)s customers are now yours.", count=len(self)
+                )
                 if len(self) > 1
-                else self.env._("%(customer)s is now yours.", customer=self.display_name),
+                else self.env._(
+                    "%(customer)s is now yours.", customer=self.display_name
+                ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -455,11 +512,23 @@ class CrmLead(models.Model):
         partner = self.partner_id
         sent_to_customer = (
             msg_vals.get("message_type") == "comment"
-            and msg_vals.get("subtype_id") == self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-            and (partner.id in (msg_vals.get("partner_ids") or []) or partner in self.message_partner_ids)
+            and msg_vals.get("subtype_id")
+            == self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+            and (
+                partner.id in (msg_vals.get("partner_ids") or [])
+                or partner in self.message_partner_ids
+            )
         )
-        from_customer = msg_vals.get("message_type") == "email" and msg_vals.get("author_id") == partner.id
-        if len(self) == 1 and partner and self.funnel_layer and (sent_to_customer or from_customer):
+        from_customer = (
+            msg_vals.get("message_type") == "email"
+            and msg_vals.get("author_id") == partner.id
+        )
+        if (
+            len(self) == 1
+            and partner
+            and self.funnel_layer
+            and (sent_to_customer or from_customer)
+        ):
             self.env["crm.funnel.contact"]._funnel_record(
                 self, "email", source="email", messages={self.id: message}
             )
@@ -471,8 +540,13 @@ class CrmLead(models.Model):
             "sales_funnel_method.crm_funnel_move_action"
         )
         action["domain"] = [("lead_id", "=", self.id)]
-        action["context"] = {"default_lead_id": self.id, "search_default_group_by_lead": 0}
-        action["display_name"] = self.env._("Funnel Moves of %(customer)s", customer=self.name)
+        action["context"] = {
+            "default_lead_id": self.id,
+            "search_default_group_by_lead": 0,
+        }
+        action["display_name"] = self.env._(
+            "Funnel Moves of %(customer)s", customer=self.name
+        )
         return action
 
     @api.ondelete(at_uninstall=False)
@@ -493,7 +567,9 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _funnel_is_managing_user(self):
-        return self.env.su or any(self.env.user.has_group(group) for group in MANAGING_GROUPS)
+        return self.env.su or any(
+            self.env.user.has_group(group) for group in MANAGING_GROUPS
+        )
 
     def _funnel_check_pool_assignment(self):
         """A rep takes a pool customer by claiming it, never by a plain write."""
@@ -516,10 +592,12 @@ class CrmLead(models.Model):
             return
         now = fields.Datetime.now()
         cooling = self.filtered(
-            lambda lead: not lead.active
-            and lead.funnel_layer == "abandoned"
-            and lead.funnel_cooldown_until
-            and lead.funnel_cooldown_until > now
+            lambda lead: (
+                not lead.active
+                and lead.funnel_layer == "abandoned"
+                and lead.funnel_cooldown_until
+                and lead.funnel_cooldown_until > now
+            )
         )
         if cooling:
             raise UserError(
@@ -527,20 +605,29 @@ class CrmLead(models.Model):
                     "%(customers)s was abandoned and cools down until %(date)s: only a sales "
                     "manager can bring it back earlier.",
                     customers=", ".join(cooling[:10].mapped("display_name")),
-                    date=fields.Date.to_string(min(cooling.mapped("funnel_cooldown_until"))),
+                    date=fields.Date.to_string(
+                        min(cooling.mapped("funnel_cooldown_until"))
+                    ),
                 )
             )
 
     def _funnel_leave_rep(self, abandon_moves):
-        """An abandoned customer leaves its rep and waits in cold storage."""
+        """An abandoned customer leaves its rep and waits in cold storage.
+
+        :return: the customers that left a rep
+        """
         by_user = defaultdict(list)
         for move in abandon_moves:
             if move.lead_id.user_id:
                 by_user[move.lead_id.user_id.id].append(move.lead_id.id)
+        left = self.browse()
         for user_id, lead_ids in by_user.items():
+            # plain write: leaving the rep is not another move
             super(CrmLead, self.browse(lead_ids)).write(
                 {"user_id": False, "funnel_abandoned_by_id": user_id}
             )
+            left |= self.browse(lead_ids)
+        return left
 
     @api.model
     def _funnel_release_cooled_down(self, limit=None):
@@ -548,7 +635,9 @@ class CrmLead(models.Model):
 
         :return: (released leads, how many are left to release)
         """
-        self.env["crm.lead"].flush_model(["active", "funnel_layer", "funnel_layer_date", "company_id"])
+        self.env["crm.lead"].flush_model(
+            ["active", "funnel_layer", "funnel_layer_date", "company_id"]
+        )
         self.env.cr.execute(
             SQL(
                 """SELECT lead.id
@@ -563,7 +652,9 @@ class CrmLead(models.Model):
             )
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
-        batch = self.with_context(active_test=False, funnel_releasing=True).browse(ids[:limit])
+        batch = self.with_context(active_test=False, funnel_releasing=True).browse(
+            ids[:limit]
+        )
         batch.write({"active": True, "user_id": False, "lost_reason_id": False})
         return batch, len(ids) - len(batch)
 
@@ -579,11 +670,17 @@ class CrmLead(models.Model):
             stage = Stage.browse(vals["stage_id"] or [])
             return {lead.id: stage for lead in self if lead.stage_id != stage}
         if vals["active"]:
-            moving = self.filtered(lambda lead: not lead.active and lead.funnel_layer == "abandoned")
+            moving = self.filtered(
+                lambda lead: not lead.active and lead.funnel_layer == "abandoned"
+            )
             layer = "resource"
         else:
             moving = self.filtered(
-                lambda lead: lead.active and lead.funnel_layer and lead.funnel_layer != "abandoned"
+                lambda lead: (
+                    lead.active
+                    and lead.funnel_layer
+                    and lead.funnel_layer != "abandoned"
+                )
             )
             layer = "abandoned"
         targets = {}
@@ -601,9 +698,12 @@ class CrmLead(models.Model):
     def _funnel_check_grade_on_entry(self, old_layers, grades, new_layers=None):
         """Refuse to move ungraded customers from resource/graded past the graded layer."""
         ungraded = self.filtered(
-            lambda lead: (new_layers[lead.id] if new_layers else lead.funnel_layer) in LAYERS_PAST_GRADED
-            and old_layers.get(lead.id) not in LAYERS_PAST_GRADED
-            and not grades.get(lead.id)
+            lambda lead: (
+                (new_layers[lead.id] if new_layers else lead.funnel_layer)
+                in LAYERS_PAST_GRADED
+                and old_layers.get(lead.id) not in LAYERS_PAST_GRADED
+                and not grades.get(lead.id)
+            )
         )
         if ungraded:
             raise UserError(self._funnel_grade_error(ungraded.mapped("display_name")))
@@ -612,16 +712,22 @@ class CrmLead(models.Model):
         """A customer past the graded layer keeps a grade."""
         if "stage_id" in vals:
             stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
-            concerned = self if stage.funnel_layer in LAYERS_PAST_GRADED else self.browse()
+            concerned = (
+                self if stage.funnel_layer in LAYERS_PAST_GRADED else self.browse()
+            )
         else:
-            concerned = self.filtered(lambda lead: lead.funnel_layer in LAYERS_PAST_GRADED)
+            concerned = self.filtered(
+                lambda lead: lead.funnel_layer in LAYERS_PAST_GRADED
+            )
         if concerned:
             raise UserError(self._funnel_grade_error(concerned.mapped("display_name")))
 
     def _funnel_grade_error(self, names):
         shown = ", ".join(names[:10])
         if len(names) > 10:
-            shown = self.env._("%(names)s and %(count)s more", names=shown, count=len(names) - 10)
+            shown = self.env._(
+                "%(names)s and %(count)s more", names=shown, count=len(names) - 10
+            )
         return self.env._(
             "A customer needs a grade (A, B or C) before it moves past the Graded layer. "
             "Grade these customers first: %(customers)s",
@@ -651,8 +757,12 @@ class CrmLead(models.Model):
                         "from_stage_id": from_stage.id,
                         "to_stage_id": lead.stage_id.id,
                         "move_type": move_type,
-                        "skipped_layers": Move._funnel_skipped_layers(from_layer, to_layer),
-                        "from_ideal_days": from_stage.funnel_ideal_days if from_layer else 0,
+                        "skipped_layers": Move._funnel_skipped_layers(
+                            from_layer, to_layer
+                        ),
+                        "from_ideal_days": from_stage.funnel_ideal_days
+                        if from_layer
+                        else 0,
                         "days_in_layer": (now - from_date).total_seconds() / 86400
                         if from_date and from_layer
                         else 0.0,

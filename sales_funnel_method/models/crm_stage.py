@@ -27,7 +27,6 @@ class CrmStage(models.Model):
 
     funnel_layer = fields.Selection(
         FUNNEL_LAYERS,
-        string="Funnel Layer",
         index=True,
         copy=False,
         help="The layer of the sales funnel this stage stands for. Customers in this "
@@ -90,7 +89,11 @@ class CrmStage(models.Model):
                         layer=stage._funnel_layer_label(),
                     )
                 )
-            if stage.is_won and stage.funnel_layer and stage.funnel_layer not in WON_LAYERS:
+            if (
+                stage.is_won
+                and stage.funnel_layer
+                and stage.funnel_layer not in WON_LAYERS
+            ):
                 raise ValidationError(
                     self.env._(
                         "Stage “%(stage)s” is a won stage: it can only be mapped to the "

@@ -11,22 +11,29 @@ class CrmTeamMember(models.Model):
     )
     funnel_can_edit_quota = fields.Boolean(compute="_compute_funnel_can_edit_quota")
     funnel_quota = fields.Integer(string="Quota", compute="_compute_funnel_figures")
-    funnel_holding_count = fields.Integer(string="Holdings", compute="_compute_funnel_figures")
+    funnel_holding_count = fields.Integer(
+        string="Holdings", compute="_compute_funnel_figures"
+    )
     funnel_capacity = fields.Integer(
-        string="Capacity", compute="_compute_funnel_figures",
+        string="Capacity",
+        compute="_compute_funnel_figures",
         help="Quota minus holdings: how many more customers the rep can receive.",
     )
     funnel_received_count = fields.Integer(
-        string="Received", compute="_compute_funnel_figures",
+        string="Received",
+        compute="_compute_funnel_figures",
         groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
         help="Customers allocated to, claimed by or handed over to the rep.",
     )
     funnel_abandoned_count = fields.Integer(
-        string="Abandoned", compute="_compute_funnel_figures",
+        string="Abandoned",
+        compute="_compute_funnel_figures",
         groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
     )
     funnel_abandon_ratio = fields.Float(
-        string="Abandoned / Received", compute="_compute_funnel_figures", digits=(16, 2),
+        string="Abandoned / Received",
+        compute="_compute_funnel_figures",
+        digits=(16, 2),
         groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
         help="Customers the rep abandoned per customer received (放弃数量和领取数量的比例).",
     )
@@ -58,7 +65,9 @@ class CrmTeamMember(models.Model):
             uid = member.user_id.id
             member.funnel_quota = quotas.get(uid, 0)
             member.funnel_holding_count = holdings.get(uid, 0)
-            member.funnel_capacity = max(member.funnel_quota - member.funnel_holding_count, 0)
+            member.funnel_capacity = max(
+                member.funnel_quota - member.funnel_holding_count, 0
+            )
             # field groups keep the ratio for managers and the support group
             member.funnel_received_count = received.get(uid, 0)
             member.funnel_abandoned_count = abandoned.get(uid, 0)

@@ -35,45 +35,54 @@ class ResCompany(models.Model):
     )
     # exception checks (SPEC 7)
     funnel_exception_days = fields.Integer(
-        string="Exception Window (Days)", default=30,
+        string="Exception Window (Days)",
+        default=30,
         help="The exception checks measure signings, moves, abandons and receipts over this many days.",
     )
     funnel_exception_min_sample = fields.Integer(
-        string="Minimum Sample", default=5,
+        string="Minimum Sample",
+        default=5,
         help="A rate (move rate, abandon rate, out-of-funnel share) is judged only when at least "
         "this many events stand behind it, so that one signing does not raise an alarm.",
     )
     funnel_exception_out_of_funnel_share = fields.Float(
-        string="Out-of-Funnel Signings above", default=0.3,
+        string="Out-of-Funnel Signings above",
+        default=0.3,
         help="Share of the signings that skipped layers or were created straight in a late layer "
         "(漏斗外客户). 0.3: more than 30% of the signings.",
     )
     funnel_exception_intent_min = fields.Integer(
-        string="Many Intent Customers from", default=4,
+        string="Many Intent Customers from",
+        default=4,
         help="A rep holding at least this many intent customers (twice the deck's ideal of 2) ...",
     )
     funnel_exception_intent_signing_ratio = fields.Float(
-        string="... Few Signings below", default=0.25,
+        string="... Few Signings below",
+        default=0.25,
         help="... who signed fewer than this share of them over the window raises an exception. "
         "0.25: fewer than one signing per four intent customers.",
     )
     funnel_exception_rate_tolerance = fields.Float(
-        string="Move Rate Tolerance", default=0.15,
+        string="Move Rate Tolerance",
+        default=0.15,
         help="A step rate between two layers more than this below its ideal raises an exception. "
         "0.15: lead to intent, ideally 60%, alarms below 45%.",
     )
     funnel_exception_abandon_ratio = fields.Float(
-        string="Abandon Rate above", default=0.5,
+        string="Abandon Rate above",
+        default=0.5,
         help="Abandoned / received customers over the window (放弃数量和领取数量的比例). "
         "0.5: more than one abandon per two customers received.",
     )
     funnel_exception_overdue_factor = fields.Float(
-        string="Overdue Factor", default=2.0,
+        string="Overdue Factor",
+        default=2.0,
         help="Customers in a layer longer than its ideal move days times this factor. "
         "2: twice the ideal, e.g. more than 10 days in Lead.",
     )
     funnel_exception_holding_share = fields.Float(
-        string="Holdings below", default=1.0,
+        string="Holdings below",
+        default=1.0,
         help="Holdings below this share of the layer's ideal holding per rep. 1: below the ideal.",
     )
     funnel_auto_allocate = fields.Boolean(
@@ -87,7 +96,11 @@ class ResCompany(models.Model):
             "CHECK(funnel_fast_mover_share > 0 AND funnel_fast_mover_share <= 1)",
             "The fast-mover share is a fraction of the ideal days, above 0 and at most 1.",
         ),
-        ("funnel_quota_positive", "CHECK(funnel_quota >= 0)", "The quota per rep cannot be negative."),
+        (
+            "funnel_quota_positive",
+            "CHECK(funnel_quota >= 0)",
+            "The quota per rep cannot be negative.",
+        ),
         (
             "funnel_ranking_days_positive",
             "CHECK(funnel_ranking_days > 0)",

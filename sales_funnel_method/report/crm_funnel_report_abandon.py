@@ -12,22 +12,43 @@ class CrmFunnelReportAbandon(models.Model):
     _order = "date desc"
     _rec_name = "lead_id"
     _depends = {
-        "crm.funnel.move": ["lead_id", "date", "move_type", "user_id", "team_id", "company_id"],
-        "crm.funnel.assignment": ["lead_id", "date", "user_id", "team_id", "company_id"],
+        "crm.funnel.move": [
+            "lead_id",
+            "date",
+            "move_type",
+            "user_id",
+            "team_id",
+            "company_id",
+        ],
+        "crm.funnel.assignment": [
+            "lead_id",
+            "date",
+            "user_id",
+            "team_id",
+            "company_id",
+        ],
     }
     _funnel_ratios = {
-        "abandon_ratio": ("SUM(%(table)s.abandoned_count)", "SUM(%(table)s.received_count)"),
+        "abandon_ratio": (
+            "SUM(%(table)s.abandoned_count)",
+            "SUM(%(table)s.received_count)",
+        ),
     }
 
     lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    abandoned_count = fields.Integer(string="Abandoned", readonly=True, aggregator="sum")
+    company_id = fields.Many2one("res.company", readonly=True)
+    abandoned_count = fields.Integer(
+        string="Abandoned", readonly=True, aggregator="sum"
+    )
     received_count = fields.Integer(string="Received", readonly=True, aggregator="sum")
     abandon_ratio = fields.Float(
-        string="Abandoned / Received", readonly=True, aggregator="avg", digits=(16, 2),
+        string="Abandoned / Received",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
         help="Customers abandoned per customer received (allocated, claimed or handed over).",
     )
 

@@ -16,28 +16,43 @@ class CrmFunnelReportContact(models.Model):
     _order = "date desc"
     _rec_name = "lead_id"
     _depends = {
-        "crm.funnel.contact": ["lead_id", "date", "kind", "user_id", "team_id", "layer", "company_id"],
+        "crm.funnel.contact": [
+            "lead_id",
+            "date",
+            "kind",
+            "user_id",
+            "team_id",
+            "layer",
+            "company_id",
+        ],
         "crm.funnel.assignment": ["lead_id", "date", "user_id"],
         "crm.lead": ["date_open", "create_date"],
     }
     _funnel_ratios = {
-        "contacts_per_customer": ("SUM(%(table)s.contact_count)", "COUNT(DISTINCT %(table)s.lead_id)"),
+        "contacts_per_customer": (
+            "SUM(%(table)s.contact_count)",
+            "COUNT(DISTINCT %(table)s.lead_id)",
+        ),
     }
 
     lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
-    kind = fields.Selection(CONTACT_KINDS, string="Kind", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
+    kind = fields.Selection(CONTACT_KINDS, readonly=True)
     days_since_received = fields.Integer(
-        string="Days since Received", readonly=True, aggregator="avg",
+        string="Days since Received",
+        readonly=True,
+        aggregator="avg",
         help="Whole days between the rep receiving the customer and the contact.",
     )
     contact_count = fields.Integer(string="Contacts", readonly=True, aggregator="sum")
     customer_count = fields.Integer(
-        string="Customers", readonly=True, aggregator="count_distinct",
+        string="Customers",
+        readonly=True,
+        aggregator="count_distinct",
         help="Distinct customers contacted.",
     )
     contacts_per_customer = fields.Float(

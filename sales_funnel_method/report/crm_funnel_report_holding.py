@@ -25,20 +25,25 @@ class CrmFunnelReportHolding(models.Model):
 
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    layer = fields.Selection(FUNNEL_LAYERS, string="Layer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
     layer_sequence = fields.Integer(string="Layer Order", readonly=True)
     held_count = fields.Integer(string="Held", readonly=True, aggregator="sum")
     ideal_count = fields.Integer(string="Ideal", readonly=True, aggregator="sum")
     shortfall_count = fields.Integer(
-        string="Shortfall", readonly=True, aggregator="sum",
+        string="Shortfall",
+        readonly=True,
+        aggregator="sum",
         help="How many customers the rep lacks in this layer to reach the ideal holding.",
     )
 
     def _query(self):
         layer_order = SQL(" ").join(
             [SQL("CASE stage.funnel_layer")]
-            + [SQL("WHEN %s THEN %s", key, rank) for rank, (key, _label) in enumerate(FUNNEL_LAYERS, 1)]
+            + [
+                SQL("WHEN %s THEN %s", key, rank)
+                for rank, (key, _label) in enumerate(FUNNEL_LAYERS, 1)
+            ]
             + [SQL("END")]
         )
         return SQL(

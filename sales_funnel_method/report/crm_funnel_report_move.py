@@ -18,8 +18,16 @@ class CrmFunnelReportMove(models.Model):
     _rec_name = "lead_id"
     _depends = {
         "crm.funnel.move": [
-            "lead_id", "date", "from_layer", "to_layer", "move_type", "days_in_layer",
-            "from_ideal_days", "user_id", "team_id", "company_id",
+            "lead_id",
+            "date",
+            "from_layer",
+            "to_layer",
+            "move_type",
+            "days_in_layer",
+            "from_ideal_days",
+            "user_id",
+            "team_id",
+            "company_id",
         ],
         "crm.stage": ["funnel_layer", "funnel_ideal_reach_rate"],
     }
@@ -29,33 +37,46 @@ class CrmFunnelReportMove(models.Model):
     _funnel_medians = {"days_median": "days_in_layer"}
 
     lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    from_layer = fields.Selection(FUNNEL_LAYERS, string="From Layer", readonly=True)
-    to_layer = fields.Selection(FUNNEL_LAYERS, string="To Layer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    from_layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
+    to_layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
     move_type = fields.Selection(MOVE_TYPES, string="Move", readonly=True)
     move_count = fields.Integer(string="Moves", readonly=True, aggregator="sum")
-    leaving_count = fields.Integer(string="Left the Layer", readonly=True, aggregator="sum")
+    leaving_count = fields.Integer(
+        string="Left the Layer", readonly=True, aggregator="sum"
+    )
     forward_count = fields.Integer(string="Moved On", readonly=True, aggregator="sum")
     step_rate = fields.Float(
-        string="Step Rate", readonly=True, aggregator="avg", digits=(16, 2),
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
         help="Share of the customers leaving the layer that moved on down the funnel.",
     )
     ideal_step_rate = fields.Float(
-        string="Ideal Step Rate", readonly=True, aggregator="avg", digits=(16, 2),
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
         help="The ideal reach rate of the next layer over the ideal reach rate of this one.",
     )
-    days_in_layer = fields.Float(string="Days (Mean)", readonly=True, aggregator="avg", digits=(16, 2))
-    days_median = fields.Float(string="Days (Median)", readonly=True, aggregator="avg", digits=(16, 2))
-    ideal_days = fields.Float(string="Ideal Days", readonly=True, aggregator="avg", digits=(16, 2))
+    days_in_layer = fields.Float(
+        string="Days (Mean)", readonly=True, aggregator="avg", digits=(16, 2)
+    )
+    days_median = fields.Float(
+        string="Days (Median)", readonly=True, aggregator="avg", digits=(16, 2)
+    )
+    ideal_days = fields.Float(readonly=True, aggregator="avg", digits=(16, 2))
 
     def _query(self):
         layer_keys = [key for key, _label in FUNNEL_LAYERS]
         following = SQL(" ").join(
             [SQL("CASE move.from_layer")]
-            + [SQL("WHEN %s THEN %s", key, layer_keys[index + 1]) for index, key in enumerate(layer_keys[:6])]
+            + [
+                SQL("WHEN %s THEN %s", key, layer_keys[index + 1])
+                for index, key in enumerate(layer_keys[:6])
+            ]
             + [SQL("END")]
         )
         return SQL(
@@ -67,7 +88,8 @@ class CrmFunnelReportMove(models.Model):
             SELECT move.id, move.lead_id, move.date, move.user_id, move.team_id, move.company_id,
                    move.from_layer, move.to_layer, move.move_type,
                    1 AS move_count,
-                   CASE WHEN move.move_type IN ('forward', 'backward', 'abandon') THEN 1 ELSE 0 END AS leaving_count,
+                   CASE WHEN move.move_type IN ('forward', 'backward', 'abandon') THEN 1 ELSE 0 END
+                       AS leaving_count,
                    CASE WHEN move.move_type = 'forward' THEN 1 ELSE 0 END AS forward_count,
                    CASE WHEN move.move_type = 'forward' THEN 1.0 ELSE 0.0 END AS step_rate,
                    COALESCE(next_reach.rate / NULLIF(from_reach.rate, 0), 0) AS ideal_step_rate,

@@ -15,18 +15,31 @@ class CrmFunnelReportOverview(models.Model):
     _auto = False
     _order = "date desc"
     _depends = {
-        "crm.funnel.move": ["lead_id", "date", "to_layer", "move_type", "user_id", "team_id", "company_id"],
+        "crm.funnel.move": [
+            "lead_id",
+            "date",
+            "to_layer",
+            "move_type",
+            "user_id",
+            "team_id",
+            "company_id",
+        ],
         "crm.stage": ["funnel_layer", "funnel_ideal_reach_rate"],
     }
 
-    date = fields.Datetime(string="Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    layer = fields.Selection(FUNNEL_LAYERS[:6], string="Layer", readonly=True)
-    kind = fields.Selection([("actual", "Actual"), ("ideal", "Ideal")], string="Funnel", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    layer = fields.Selection(FUNNEL_LAYERS[:6], readonly=True)
+    kind = fields.Selection(
+        [("actual", "Actual"), ("ideal", "Ideal")], string="Funnel", readonly=True
+    )
     customer_count = fields.Float(
-        string="Customers", readonly=True, aggregator="sum", digits=(16, 1),
+        string="Customers",
+        readonly=True,
+        aggregator="sum",
+        digits=(16, 1),
         help="Actual: customers that reached the layer. Ideal: the resources that entered "
         "the funnel times the layer's ideal reach rate.",
     )

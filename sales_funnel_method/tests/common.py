@@ -30,7 +30,8 @@ class SalesFunnelCommon(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
         cls.stages = {
-            layer: cls.env.ref(f"sales_funnel_method.crm_stage_{layer}") for layer in LAYERS
+            layer: cls.env.ref(f"sales_funnel_method.crm_stage_{layer}")
+            for layer in LAYERS
         }
         cls.plain_stages = cls.env["crm.stage"].create(
             [
@@ -40,16 +41,28 @@ class SalesFunnelCommon(TransactionCase):
         )
         group = "sales_funnel_method.sales_funnel_method_group_"
         cls.user_director = mail_new_test_user(
-            cls.env, login="funnel_director", name="Director Zhou", groups=group + "director"
+            cls.env,
+            login="funnel_director",
+            name="Director Zhou",
+            groups=group + "director",
         )
         cls.user_support = mail_new_test_user(
-            cls.env, login="funnel_support", name="Support Lin", groups=group + "support"
+            cls.env,
+            login="funnel_support",
+            name="Support Lin",
+            groups=group + "support",
         )
         cls.user_manager_east = mail_new_test_user(
-            cls.env, login="funnel_manager_east", name="Manager Wang", groups=group + "manager"
+            cls.env,
+            login="funnel_manager_east",
+            name="Manager Wang",
+            groups=group + "manager",
         )
         cls.user_manager_west = mail_new_test_user(
-            cls.env, login="funnel_manager_west", name="Manager Chen", groups=group + "manager"
+            cls.env,
+            login="funnel_manager_west",
+            name="Manager Chen",
+            groups=group + "manager",
         )
         cls.user_rep = mail_new_test_user(
             cls.env, login="funnel_rep", name="Rep Li", groups=group + "rep"
@@ -74,12 +87,16 @@ class SalesFunnelCommon(TransactionCase):
             {
                 "name": "Team West",
                 "user_id": cls.user_manager_west.id,
-                "crm_team_member_ids": [Command.create({"user_id": cls.user_rep_west.id})],
+                "crm_team_member_ids": [
+                    Command.create({"user_id": cls.user_rep_west.id})
+                ],
             }
         )
 
     @classmethod
-    def _create_customers(cls, count=1, layer="resource", user=None, team=None, grade=None, **vals):
+    def _create_customers(
+        cls, count=1, layer="resource", user=None, team=None, grade=None, **vals
+    ):
         """Create ``count`` opportunities in ``layer`` (as superuser)."""
         user = cls.user_rep if user is None else user
         team = cls.team_east if team is None else team

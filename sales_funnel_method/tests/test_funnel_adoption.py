@@ -21,7 +21,9 @@ class TestFunnelAdoption(SalesFunnelCommon):
         cls.p_new = Stage.create({"name": "Own New", "sequence": 901})
         cls.p_qualified = Stage.create({"name": "Own Qualified", "sequence": 902})
         cls.p_won = Stage.create({"name": "Own Won", "sequence": 903, "is_won": True})
-        cls.Lead = cls.env["crm.lead"].with_context(tracking_disable=False, mail_notrack=False)
+        cls.Lead = cls.env["crm.lead"].with_context(
+            tracking_disable=False, mail_notrack=False
+        )
 
     def _at(self, day, callback):
         with freeze_time(T0 + timedelta(days=day)):
@@ -51,7 +53,11 @@ class TestFunnelAdoption(SalesFunnelCommon):
 
     def _map(self, **values):
         wizard = self.env["crm.funnel.mapping"].create(values)
-        layers = {self.p_new: "resource", self.p_qualified: "contacted", self.p_won: "signed"}
+        layers = {
+            self.p_new: "resource",
+            self.p_qualified: "contacted",
+            self.p_won: "signed",
+        }
         for line in wizard.line_ids:
             if line.stage_id in layers:
                 line.funnel_layer = layers[line.stage_id]
@@ -67,23 +73,50 @@ class TestFunnelAdoption(SalesFunnelCommon):
         l1, l2, l3 = self._history()
         wizard, action = self._map()
         self.assertIn("3 stages mapped", action["params"]["message"])
-        self.assertEqual((l1 | l2 | l3).mapped("funnel_layer"), ["signed", "contacted", "resource"])
+        self.assertEqual(
+            (l1 | l2 | l3).mapped("funnel_layer"), ["signed", "contacted", "resource"]
+        )
         self.assertEqual(l1.stage_id, self.p_won)  # the company keeps its stages
         self.assertRecordValues(
             l1.funnel_move_ids.sorted(lambda move: (move.date, move.id)),
             [
-                {"move_type": "entry", "from_layer": False, "to_layer": "resource", "date": T0,
-                 "days_in_layer": 0.0, "skipped_layers": 0},
-                {"move_type": "forward", "from_layer": "resource", "to_layer": "contacted",
-                 "date": T0 + timedelta(days=2), "days_in_layer": 2.0, "skipped_layers": 1},
-                {"move_type": "forward", "from_layer": "contacted", "to_layer": "signed",
-                 "date": T0 + timedelta(days=5), "days_in_layer": 3.0, "skipped_layers": 2},
+                {
+                    "move_type": "entry",
+                    "from_layer": False,
+                    "to_layer": "resource",
+                    "date": T0,
+                    "days_in_layer": 0.0,
+                    "skipped_layers": 0,
+                },
+                {
+                    "move_type": "forward",
+                    "from_layer": "resource",
+                    "to_layer": "contacted",
+                    "date": T0 + timedelta(days=2),
+                    "days_in_layer": 2.0,
+                    "skipped_layers": 1,
+                },
+                {
+                    "move_type": "forward",
+                    "from_layer": "contacted",
+                    "to_layer": "signed",
+                    "date": T0 + timedelta(days=5),
+                    "days_in_layer": 3.0,
+                    "skipped_layers": 2,
+                },
             ],
         )
         self.assertEqual(l1.funnel_layer_date, T0 + timedelta(days=5))
         # no tracked change: one entry dated from the last stage update
         self.assertRecordValues(
-            l2.funnel_move_ids, [{"move_type": "entry", "to_layer": "contacted", "date": T0 + timedelta(days=1)}]
+            l2.funnel_move_ids,
+            [
+                {
+                    "move_type": "entry",
+                    "to_layer": "contacted",
+                    "date": T0 + timedelta(days=1),
+                }
+            ],
         )
         self.assertEqual(len(l3.with_context(active_test=False).funnel_move_ids), 1)
         # idempotent
@@ -99,11 +132,15 @@ class TestFunnelAdoption(SalesFunnelCommon):
     def test_adopt_the_eight_layers_for_a_team(self):
         l1, l2, l3 = self._history()
         (l1 | l2).team_id = self.team_east
-        other = self._create_at(1, name="West", stage_id=self.p_qualified.id, team_id=self.team_west.id)
+        other = self._create_at(
+            1, name="West", stage_id=self.p_qualified.id, team_id=self.team_west.id
+        )
         self._map(adopt=True, team_id=self.team_east.id)
         self.assertEqual(l2.stage_id, self.stages["contacted"])
         self.assertEqual(l1.stage_id, self.stages["signed"])
-        self.assertEqual(other.stage_id, self.p_qualified)  # another team keeps its stage
+        self.assertEqual(
+            other.stage_id, self.p_qualified
+        )  # another team keeps its stage
         # same layer: moving onto the funnel's own stage is not a move
         self.assertEqual(len(l2.funnel_move_ids), 1)
         self.assertEqual(l1.funnel_move_ids.mapped("move_type").count("forward"), 2)

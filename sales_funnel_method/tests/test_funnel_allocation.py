@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -46,7 +46,11 @@ class FunnelAllocationCommon(SalesFunnelCommon):
     @classmethod
     def _won(cls, user, amount, days_ago=10):
         lead = cls._create_customers(
-            layer="signed", grade="a", user=user, expected_revenue=amount, name="Won deal"
+            layer="signed",
+            grade="a",
+            user=user,
+            expected_revenue=amount,
+            name="Won deal",
         )
         lead.date_closed = fields.Datetime.now() - timedelta(days=days_ago)
         return lead
@@ -54,8 +58,12 @@ class FunnelAllocationCommon(SalesFunnelCommon):
     @classmethod
     def _pool(cls, count=1, grade=None, team=None, layer="resource", **vals):
         return cls._create_customers(
-            count, layer=layer, user=cls.no_user, team=cls.no_team if team is None else team,
-            grade=grade, **vals,
+            count,
+            layer=layer,
+            user=cls.no_user,
+            team=cls.no_team if team is None else team,
+            grade=grade,
+            **vals,
         )
 
     def _allocate(self, leads=None):
@@ -67,15 +75,18 @@ class TestFunnelQuota(FunnelAllocationCommon):
     def test_quota_boundaries(self):
         self._member(self.user_rep_2).action_archive()
         self._member(self.user_rep_west).action_archive()
-        held = self._create_customers(10, layer="resource") | self._create_customers(
-            10, layer="contacted", grade="b"
-        ) | self._create_customers(10, layer="intent", grade="a")
+        held = (
+            self._create_customers(10, layer="resource")
+            | self._create_customers(10, layer="contacted", grade="b")
+            | self._create_customers(10, layer="intent", grade="a")
+        )
         # signed, implemented and abandoned customers do not count against the quota
         self._create_customers(3, layer="signed", grade="a")
         self._create_customers(2, layer="implemented", grade="a")
         member = self._member(self.user_rep)
         self.assertEqual(
-            (member.funnel_quota, member.funnel_holding_count, member.funnel_capacity), (30, 30, 0)
+            (member.funnel_quota, member.funnel_holding_count, member.funnel_capacity),
+            (30, 30, 0),
         )
         pool = self._pool(3, grade="a")
         self.assertFalse(self._allocate(pool))
@@ -112,14 +123,20 @@ class TestFunnelQuota(FunnelAllocationCommon):
     def test_abandon_ratio(self):
         pool = self._pool(4, grade="b")
         self.Service._funnel_claim(pool[:2], self.user_rep)
-        (self._member(self.user_rep_2) | self._member(self.user_rep_west)).action_archive()
+        (
+            self._member(self.user_rep_2) | self._member(self.user_rep_west)
+        ).action_archive()
         self._allocate(pool[2:3])
         pool[0].with_user(self.user_rep).action_set_lost()
         member = self._member(self.user_rep).with_user(self.user_manager_east)
-        self.assertEqual((member.funnel_received_count, member.funnel_abandoned_count), (3, 1))
+        self.assertEqual(
+            (member.funnel_received_count, member.funnel_abandoned_count), (3, 1)
+        )
         self.assertAlmostEqual(member.funnel_abandon_ratio, 1 / 3, places=2)
         with self.assertRaises(AccessError):
-            self._member(self.user_rep).with_user(self.user_rep).read(["funnel_abandon_ratio"])
+            self._member(self.user_rep).with_user(self.user_rep).read(
+                ["funnel_abandon_ratio"]
+            )
 
 
 @tagged("post_install", "-at_install")
@@ -157,14 +174,22 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
     def test_ranking_ties_fewer_holdings_then_stable(self):
         self._create_customers(3, layer="resource")  # funnel_rep holds 3
         self._create_customers(1, layer="resource", user=self.user_rep_2)
-        self._create_customers(1, layer="resource", user=self.user_rep_west, team=self.team_west)
+        self._create_customers(
+            1, layer="resource", user=self.user_rep_west, team=self.team_west
+        )
         pool = self._pool(5, grade="b")
         # nobody won anything: fewer holdings first, then the lower user id
         self.assertLess(self.user_rep_2.id, self.user_rep_west.id)
         self._allocate()
         self.assertEqual(
             [lead.user_id for lead in pool],
-            [self.user_rep_2, self.user_rep_west, self.user_rep_2, self.user_rep_west, self.user_rep],
+            [
+                self.user_rep_2,
+                self.user_rep_west,
+                self.user_rep_2,
+                self.user_rep_west,
+                self.user_rep,
+            ],
         )
 
     def test_team_ranking_first(self):
@@ -186,7 +211,10 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         found = self._pool(3, grade="c", funnel_discoverer_id=self.user_rep_2.id)
         self._allocate()
         # the allowance is 2 above the quota of 1: two go to the discoverer
-        self.assertEqual([lead.user_id for lead in found], [self.user_rep_2, self.user_rep_2, self.user_rep])
+        self.assertEqual(
+            [lead.user_id for lead in found],
+            [self.user_rep_2, self.user_rep_2, self.user_rep],
+        )
 
     def test_rep_who_creates_a_customer_discovered_it(self):
         lead = (
@@ -195,8 +223,16 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
             .create({"name": "Met at a fair", "stage_id": self.stages["resource"].id})
         )
         self.assertEqual(lead.funnel_discoverer_id, self.user_rep_2)
-        imported = self.env["crm.lead"].with_user(self.user_support).create(
-            {"name": "From a database", "stage_id": self.stages["resource"].id, "user_id": False}
+        imported = (
+            self.env["crm.lead"]
+            .with_user(self.user_support)
+            .create(
+                {
+                    "name": "From a database",
+                    "stage_id": self.stages["resource"].id,
+                    "user_id": False,
+                }
+            )
         )
         self.assertFalse(imported.funnel_discoverer_id)
 
@@ -208,14 +244,24 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         with freeze_time("2026-05-04 10:00:00"):
             self._allocate(fast)
             orm.write({"user_id": self.user_rep.id, "team_id": self.team_east.id})
-        for field in ("user_id", "team_id", "company_id", "date_open", "day_open", "probability",
-                      "stage_id", "funnel_layer"):
+        for field in (
+            "user_id",
+            "team_id",
+            "company_id",
+            "date_open",
+            "day_open",
+            "probability",
+            "stage_id",
+            "funnel_layer",
+        ):
             self.assertEqual(fast[field], orm[field], field)
         self.env.flush_all()
         self.env.invalidate_all()
         self.assertEqual(fast.user_id, self.user_rep)
         # lead scoring on the salesperson: the ORM path keeps the probability right
-        self.env["ir.config_parameter"].set_param("crm.pls_fields", "user_id,phone_state")
+        self.env["ir.config_parameter"].set_param(
+            "crm.pls_fields", "user_id,phone_state"
+        )
         self.assertFalse(self.Service._funnel_fast_assign_safe())
         other = self._pool(1, grade="a", team=self.team_east)
         self._allocate(other)
@@ -249,7 +295,9 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         self.assertIn(self.user_rep.name, wizard.preview_html)
         pool = pool.sudo()
         self.assertFalse(pool.user_id)  # a preview changes nothing
-        messages_before = self.env["mail.message"].sudo().search_count([("model", "=", "res.users")])
+        messages_before = (
+            self.env["mail.message"].sudo().search_count([("model", "=", "res.users")])
+        )
         action = wizard.action_allocate()
         self.assertEqual(action["res_id"], wizard.id)
         self.assertEqual(wizard.state, "done")
@@ -271,10 +319,14 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
     def test_server_action_previews_the_selection(self):
         pool = self._pool(2, grade="a")
         self._pool(3, grade="b")
-        action = self.env.ref("sales_funnel_method.crm_lead_action_server_allocate").with_context(
-            active_model="crm.lead", active_ids=pool.ids
-        ).run()
-        wizard = self.env["crm.funnel.allocate"].with_context(action["context"]).create({})
+        action = (
+            self.env.ref("sales_funnel_method.crm_lead_action_server_allocate")
+            .with_context(active_model="crm.lead", active_ids=pool.ids)
+            .run()
+        )
+        wizard = (
+            self.env["crm.funnel.allocate"].with_context(**action["context"]).create({})
+        )
         self.assertEqual(wizard.candidate_count, 2)
 
     @users("funnel_rep")
@@ -292,7 +344,10 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         self.company.funnel_auto_allocate = True
         self.env.ref("sales_funnel_method.ir_cron_funnel_daily").method_direct_trigger()
         self.assertTrue(all(lead.user_id for lead in pool))
-        self.assertEqual(set(pool.funnel_assignment_ids.mapped("assigned_by_id.login")), {"__system__"})
+        self.assertEqual(
+            set(pool.funnel_assignment_ids.mapped("assigned_by_id.login")),
+            {"__system__"},
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -304,12 +359,15 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
         cls.reps = cls.env["res.users"]
         for index in range(10):
             rep = mail_new_test_user(
-                cls.env, login=f"funnel_bulk_rep_{index}", name=f"Bulk Rep {index}",
+                cls.env,
+                login=f"funnel_bulk_rep_{index}",
+                name=f"Bulk Rep {index}",
                 groups="sales_funnel_method.sales_funnel_method_group_rep",
             )
             cls.reps |= rep
         cls.big_team.crm_team_member_ids = [
-            Command.create({"user_id": rep.id, "funnel_quota_override": 200}) for rep in cls.reps
+            Command.create({"user_id": rep.id, "funnel_quota_override": 200})
+            for rep in cls.reps
         ]
         (cls.team_east | cls.team_west).crm_team_member_ids.action_archive()
 
@@ -323,7 +381,9 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
         queries = self.env.cr.sql_log_count - before
         self.assertEqual(len(pool.filtered("user_id")), count)
         self.assertEqual(len(pool.user_id), 10)
-        self.assertEqual(len(pool.message_ids.filtered(lambda m: "received by" in m.body)), count)
+        self.assertEqual(
+            len(pool.message_ids.filtered(lambda m: "received by" in m.body)), count
+        )
         return queries
 
     @users("funnel_support")

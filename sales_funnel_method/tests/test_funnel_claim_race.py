@@ -20,13 +20,15 @@ class TestFunnelClaimRace(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
             group = "sales_funnel_method.sales_funnel_method_group_rep"
-            reps = mail_new_test_user(env, login="race_rep_1", groups=group) | mail_new_test_user(
-                env, login="race_rep_2", groups=group
-            )
+            reps = mail_new_test_user(
+                env, login="race_rep_1", groups=group
+            ) | mail_new_test_user(env, login="race_rep_2", groups=group)
             team = env["crm.team"].create(
                 {
                     "name": "Race Team",
-                    "crm_team_member_ids": [Command.create({"user_id": rep.id}) for rep in reps],
+                    "crm_team_member_ids": [
+                        Command.create({"user_id": rep.id}) for rep in reps
+                    ],
                 }
             )
             lead = env["crm.lead"].create(
@@ -45,7 +47,9 @@ class TestFunnelClaimRace(TransactionCase):
     def _remove_committed_data(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            env["crm.lead"].with_context(active_test=False).browse(self.lead_id).unlink()
+            env["crm.lead"].with_context(active_test=False).browse(
+                self.lead_id
+            ).unlink()
             env["crm.team"].browse(self.team_id).unlink()
             users = env["res.users"].browse(self.rep_ids)
             partners = users.partner_id

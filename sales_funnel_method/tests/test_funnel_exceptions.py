@@ -89,7 +89,9 @@ class TestFunnelExceptionTypes(FunnelExceptionCommon):
         self._at(10, 4, layer="intent", grade="a")
         self._run()
         finding = self._found("intent_few_signings", user=self.user_rep)
-        self.assertEqual((finding.measured, finding.layer, len(finding.lead_ids)), (0.0, "intent", 4))
+        self.assertEqual(
+            (finding.measured, finding.layer, len(finding.lead_ids)), (0.0, "intent", 4)
+        )
 
     def test_intent_with_enough_signings_does_not_fire(self):
         self._at(10, 4, layer="intent", grade="a")
@@ -158,14 +160,18 @@ class TestFunnelExceptionTypes(FunnelExceptionCommon):
         self._run()
         graded = self._found("low_holdings", user=self.user_rep, layer="graded")
         self.assertEqual((graded.measured, graded.threshold), (9, 10))
-        self.assertFalse(self._found("low_holdings", user=self.user_rep, layer="contacted"))
+        self.assertFalse(
+            self._found("low_holdings", user=self.user_rep, layer="contacted")
+        )
         self.assertTrue(self._found("low_holdings", user=self.user_rep, layer="lead"))
         # the team: 2 reps, ideal 20 graded customers
         team = self._found("low_holdings", team=self.team_east, layer="graded")
         self.assertEqual((team.measured, team.threshold), (9, 20))
         self._at(1, 1, layer="graded", grade="b")
         self._run()
-        self.assertFalse(self._found("low_holdings", user=self.user_rep, layer="graded"))
+        self.assertFalse(
+            self._found("low_holdings", user=self.user_rep, layer="graded")
+        )
 
     def test_rep_who_left(self):
         held = self._at(3, 2, layer="lead", grade="b", user=self.user_rep_2)
@@ -218,7 +224,9 @@ class TestFunnelExceptionLifecycle(FunnelExceptionCommon):
     def test_daily_cron(self):
         self._at(20, 1, layer="contacted", grade="b")
         with freeze_time(NOW):
-            self.env.ref("sales_funnel_method.ir_cron_funnel_exceptions").method_direct_trigger()
+            self.env.ref(
+                "sales_funnel_method.ir_cron_funnel_exceptions"
+            ).method_direct_trigger()
         self.assertTrue(self._found("overdue", user=self.user_rep))
 
 
@@ -230,7 +238,12 @@ class TestFunnelExceptionAccess(FunnelExceptionCommon):
         with freeze_time(NOW - timedelta(days=20)):
             cls._create_customers(1, layer="contacted", grade="b", name="East stuck")
             cls._create_customers(
-                1, layer="contacted", grade="b", user=cls.user_rep_west, team=cls.team_west, name="West stuck"
+                1,
+                layer="contacted",
+                grade="b",
+                user=cls.user_rep_west,
+                team=cls.team_west,
+                name="West stuck",
             )
         with freeze_time(NOW):
             cls.env["crm.funnel.exception"]._funnel_run_checks(cls.company)
@@ -243,14 +256,18 @@ class TestFunnelExceptionAccess(FunnelExceptionCommon):
 
     @users("funnel_rep")
     def test_rep_sees_own_and_cannot_change(self):
-        mine = self.env["crm.funnel.exception"].search([("exception_type", "=", "overdue")])
+        mine = self.env["crm.funnel.exception"].search(
+            [("exception_type", "=", "overdue")]
+        )
         self.assertEqual(mine, self.east)
         with self.assertRaises(AccessError):
             self.east.with_user(self.env.user).action_acknowledge()
 
     @users("funnel_manager_east")
     def test_manager_sees_and_handles_his_team(self):
-        visible = self.env["crm.funnel.exception"].search([("exception_type", "=", "overdue")])
+        visible = self.env["crm.funnel.exception"].search(
+            [("exception_type", "=", "overdue")]
+        )
         self.assertEqual(visible, self.east)
         self.east.with_user(self.env.user).action_acknowledge()
         self.assertEqual(self.east.state, "acknowledged")
@@ -259,7 +276,9 @@ class TestFunnelExceptionAccess(FunnelExceptionCommon):
 
     @users("funnel_director")
     def test_director_sees_all(self):
-        visible = self.env["crm.funnel.exception"].search([("exception_type", "=", "overdue")])
+        visible = self.env["crm.funnel.exception"].search(
+            [("exception_type", "=", "overdue")]
+        )
         self.assertEqual(visible, self.east | self.west)
 
 
@@ -268,13 +287,18 @@ class TestFunnelExceptionQueries(FunnelExceptionCommon):
     def _queries(self, count):
         # the same findings whatever the count: every rep has stuck resources
         # and holds nothing in the working layers
-        for user, team in ((self.user_rep, self.team_east), (self.user_rep_2, self.team_east),
-                           (self.user_rep_west, self.team_west)):
+        for user, team in (
+            (self.user_rep, self.team_east),
+            (self.user_rep_2, self.team_east),
+            (self.user_rep_west, self.team_west),
+        ):
             self._at(20, count // 3, layer="resource", user=user, team=team)
         self.env.invalidate_all()
         with freeze_time(NOW), self.assertQueryCount(__system__=525):
             findings = self.Exception._funnel_run_checks(self.company)
-        self.assertEqual(len(findings.filtered(lambda f: f.exception_type == "overdue")), 3)
+        self.assertEqual(
+            len(findings.filtered(lambda f: f.exception_type == "overdue")), 3
+        )
         return findings
 
     def test_50_customers(self):

@@ -20,7 +20,9 @@ class TestFunnelGrade(SalesFunnelCommon):
         self.assertEqual(lead.funnel_layer, "graded")
         with self.assertRaises(UserError):
             lead.write({"stage_id": self.stages["signed"].id})
-        lead.write({"funnel_grade": "a", "funnel_product": "ERP", "funnel_sales_target": 9000})
+        lead.write(
+            {"funnel_grade": "a", "funnel_product": "ERP", "funnel_sales_target": 9000}
+        )
         lead.write({"stage_id": self.stages["contacted"].id})
         self.assertEqual(lead.funnel_layer, "contacted")
 
@@ -47,7 +49,11 @@ class TestFunnelGrade(SalesFunnelCommon):
             Lead.create({"name": "Walk-in", "stage_id": self.stages["intent"].id})
         self.assertFalse(Lead.search([("name", "=", "Walk-in")]))
         lead = Lead.create(
-            {"name": "Walk-in", "stage_id": self.stages["intent"].id, "funnel_grade": "a"}
+            {
+                "name": "Walk-in",
+                "stage_id": self.stages["intent"].id,
+                "funnel_grade": "a",
+            }
         )
         self.assertEqual(lead.funnel_layer, "intent")
 
@@ -59,7 +65,9 @@ class TestFunnelGrade(SalesFunnelCommon):
             [["Imported ungraded", "sales_funnel_method.crm_stage_contacted"]],
         )
         self.assertFalse(result["ids"])
-        self.assertTrue(any("needs a grade" in m["message"] for m in result["messages"]))
+        self.assertTrue(
+            any("needs a grade" in m["message"] for m in result["messages"])
+        )
         self.assertFalse(Lead.search([("name", "=", "Imported ungraded")]))
         result = Lead.load(
             ["name", "stage_id/id", "funnel_grade"],
@@ -85,7 +93,9 @@ class TestFunnelGrade(SalesFunnelCommon):
         with self.assertRaisesRegex(UserError, "needs a grade"):
             lead.funnel_grade = False
         self.assertEqual(lead.funnel_grade, "b")
-        resource = self._create_customers(layer="resource", grade="c").with_user(self.env.user)
+        resource = self._create_customers(layer="resource", grade="c").with_user(
+            self.env.user
+        )
         resource.funnel_grade = False
         self.assertFalse(resource.funnel_grade)
 

@@ -44,7 +44,8 @@ class TestFunnelTranslations(SalesFunnelCommon):
             ["sales_funnel_method"], ["zh_CN"], overwrite=True
         )
         stages = {
-            layer: stage.with_context(lang="zh_CN").name for layer, stage in self.stages.items()
+            layer: stage.with_context(lang="zh_CN").name
+            for layer, stage in self.stages.items()
         }
         self.assertEqual(
             stages,

@@ -13,20 +13,26 @@ from .common import LAYERS, SalesFunnelCommon
 @tagged("post_install", "-at_install")
 class TestFunnelLayers(SalesFunnelCommon):
     def test_layers_ship_in_deck_order_with_ideal_state(self):
-        stages = self.env["crm.stage"].search([("funnel_layer", "!=", False)], order="sequence, id")
+        stages = self.env["crm.stage"].search(
+            [("funnel_layer", "!=", False)], order="sequence, id"
+        )
         self.assertEqual(stages.mapped("funnel_layer"), LAYERS)
         # SPEC 2: move days per transition, cumulative reach rates, holdings per rep
         self.assertEqual(stages.mapped("funnel_ideal_days"), [1, 1, 5, 5, 5, 5, 0, 0])
         self.assertEqual(
             stages.mapped("funnel_ideal_reach_rate"), [100, 100, 90, 50, 30, 10, 0, 0]
         )
-        self.assertEqual(stages.mapped("funnel_ideal_holding"), [0, 10, 13, 7, 2, 0, 0, 0])
+        self.assertEqual(
+            stages.mapped("funnel_ideal_holding"), [0, 10, 13, 7, 2, 0, 0, 0]
+        )
         self.assertEqual(
             stages.filtered("is_won").mapped("funnel_layer"), ["signed", "implemented"]
         )
         self.assertTrue(self.stages["abandoned"].fold)
         for layer in LAYERS:
-            self.assertTrue(self.stages[layer].funnel_standard, f"{layer} has no standard")
+            self.assertTrue(
+                self.stages[layer].funnel_standard, f"{layer} has no standard"
+            )
         self.assertFalse(self.stages["abandoned"].funnel_method_hints)
         self.assertIn("Phone", self.stages["resource"].funnel_method_hints)
 
@@ -45,8 +51,10 @@ class TestFunnelLayers(SalesFunnelCommon):
             ("funnel_ideal_reach_rate", 101),
             ("funnel_ideal_holding", -3),
         ):
-            with self.subTest(field=field), mute_logger("odoo.sql_db"), self.assertRaises(
-                IntegrityError
+            with (
+                self.subTest(field=field),
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(IntegrityError),
             ):
                 self.stages["lead"].write({field: value})
                 self.stages["lead"].flush_recordset()
@@ -103,7 +111,10 @@ class TestFunnelLayers(SalesFunnelCommon):
             self.assertFalse(plain.funnel_layer)
             self.assertFalse(plain.funnel_is_overdue)
             found = self.env["crm.lead"].search(
-                [("id", "in", (implemented | plain).ids), ("funnel_is_overdue", "=", True)]
+                [
+                    ("id", "in", (implemented | plain).ids),
+                    ("funnel_is_overdue", "=", True),
+                ]
             )
             self.assertFalse(found)
 

@@ -18,7 +18,9 @@ class TestFunnelMoves(SalesFunnelCommon):
     @users("funnel_rep")
     def test_creation_records_entry(self):
         Lead = self.env["crm.lead"]
-        top = Lead.create({"name": "New resource", "stage_id": self.stages["resource"].id})
+        top = Lead.create(
+            {"name": "New resource", "stage_id": self.stages["resource"].id}
+        )
         move = top.funnel_move_ids
         self.assertEqual(len(move), 1)
         self.assertRecordValues(
@@ -37,10 +39,15 @@ class TestFunnelMoves(SalesFunnelCommon):
         )
         # created straight into signed: an out-of-funnel customer (SPEC 7)
         late = Lead.create(
-            {"name": "Walk-in", "stage_id": self.stages["signed"].id, "funnel_grade": "a"}
+            {
+                "name": "Walk-in",
+                "stage_id": self.stages["signed"].id,
+                "funnel_grade": "a",
+            }
         )
         self.assertRecordValues(
-            late.funnel_move_ids, [{"move_type": "entry", "to_layer": "signed", "skipped_layers": 5}]
+            late.funnel_move_ids,
+            [{"move_type": "entry", "to_layer": "signed", "skipped_layers": 5}],
         )
         outside = Lead.create({"name": "Outside", "stage_id": self.plain_stages[0].id})
         self.assertFalse(outside.funnel_move_ids)
@@ -51,7 +58,9 @@ class TestFunnelMoves(SalesFunnelCommon):
             lead = self._create_customers(layer="contacted", grade="a")
         with freeze_time(start + timedelta(days=3, hours=12)):
             lead.with_user(self.user_rep).write({"stage_id": self.stages["lead"].id})
-            self.assertEqual(lead.funnel_layer_date, start + timedelta(days=3, hours=12))
+            self.assertEqual(
+                lead.funnel_layer_date, start + timedelta(days=3, hours=12)
+            )
         move = self._last_move(lead)
         self.assertRecordValues(
             move,
@@ -127,7 +136,11 @@ class TestFunnelMoves(SalesFunnelCommon):
         lead = self._create_customers(layer="lead", grade="b").with_user(self.env.user)
         reason = self.env.ref("crm.lost_reason_1")
         wizard = self.env["crm.lead.lost"].create(
-            {"lead_ids": lead.ids, "lost_reason_id": reason.id, "lost_feedback": "<p>Chose a rival</p>"}
+            {
+                "lead_ids": lead.ids,
+                "lost_reason_id": reason.id,
+                "lost_feedback": "<p>Chose a rival</p>",
+            }
         )
         wizard.action_lost_reason_apply()
         self.assertFalse(lead.active)
@@ -159,19 +172,33 @@ class TestFunnelMoves(SalesFunnelCommon):
         self.assertEqual(lead.funnel_layer, "resource")
         self.assertRecordValues(
             self._last_move(lead),
-            [{"move_type": "reopen", "from_layer": "abandoned", "to_layer": "resource"}],
+            [
+                {
+                    "move_type": "reopen",
+                    "from_layer": "abandoned",
+                    "to_layer": "resource",
+                }
+            ],
         )
 
     @users("funnel_rep")
     def test_archive_and_mark_won(self):
-        leads = self._create_customers(2, layer="intent", grade="a").with_user(self.env.user)
+        leads = self._create_customers(2, layer="intent", grade="a").with_user(
+            self.env.user
+        )
         leads[0].action_archive()
         self.assertEqual(leads[0].funnel_layer, "abandoned")
         leads[1].action_set_won()
         self.assertEqual(leads[1].stage_id, self.stages["signed"])
         self.assertEqual(leads[1].probability, 100)
-        self.assertEqual(leads[0].funnel_move_ids.sorted("id").mapped("move_type"), ["entry", "abandon"])
-        self.assertEqual(leads[1].funnel_move_ids.sorted("id").mapped("move_type"), ["entry", "forward"])
+        self.assertEqual(
+            leads[0].funnel_move_ids.sorted("id").mapped("move_type"),
+            ["entry", "abandon"],
+        )
+        self.assertEqual(
+            leads[1].funnel_move_ids.sorted("id").mapped("move_type"),
+            ["entry", "forward"],
+        )
 
     def test_customers_outside_the_funnel_are_left_alone(self):
         lead = self._create_customers(layer=False)
@@ -182,7 +209,9 @@ class TestFunnelMoves(SalesFunnelCommon):
         self.assertFalse(lead.funnel_move_ids)
         # entering the funnel from outside is a move too
         lead.write({"stage_id": self.stages["resource"].id})
-        self.assertRecordValues(lead.funnel_move_ids, [{"move_type": "entry", "to_layer": "resource"}])
+        self.assertRecordValues(
+            lead.funnel_move_ids, [{"move_type": "entry", "to_layer": "resource"}]
+        )
 
     @users("funnel_support")
     def test_import_records_moves(self):
@@ -198,7 +227,9 @@ class TestFunnelMoves(SalesFunnelCommon):
 
     @users("funnel_rep")
     def test_history_is_visible_from_the_lead(self):
-        lead = self._create_customers(layer="graded", grade="a").with_user(self.env.user)
+        lead = self._create_customers(layer="graded", grade="a").with_user(
+            self.env.user
+        )
         lead.write({"stage_id": self.stages["contacted"].id})
         self.assertEqual(lead.funnel_move_count, 2)
         action = lead.action_view_funnel_moves()
@@ -213,5 +244,7 @@ class TestFunnelMoves(SalesFunnelCommon):
         copy = lead.copy()
         # Odoo puts a duplicate back in the first stage: it starts over as a resource
         self.assertEqual(copy.funnel_layer, "resource")
-        self.assertRecordValues(copy.funnel_move_ids, [{"move_type": "entry", "to_layer": "resource"}])
+        self.assertRecordValues(
+            copy.funnel_move_ids, [{"move_type": "entry", "to_layer": "resource"}]
+        )
         self.assertEqual(len(lead.funnel_move_ids), 2)

@@ -14,24 +14,36 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.env["res.company"].create({"name": "Funnel Company B", "funnel_quota": 5})
+        cls.company_b = cls.env["res.company"].create(
+            {"name": "Funnel Company B", "funnel_quota": 5}
+        )
         cls.rep_b = mail_new_test_user(
-            cls.env, login="funnel_rep_b", name="Rep B", company_id=cls.company_b.id,
+            cls.env,
+            login="funnel_rep_b",
+            name="Rep B",
+            company_id=cls.company_b.id,
             company_ids=[Command.set(cls.company_b.ids)],
             groups="sales_funnel_method.sales_funnel_method_group_rep",
         )
-        cls.team_b = cls.env["crm.team"].create({
-            "name": "Team B", "company_id": cls.company_b.id,
-            "crm_team_member_ids": [Command.create({"user_id": cls.rep_b.id})],
-        })
+        cls.team_b = cls.env["crm.team"].create(
+            {
+                "name": "Team B",
+                "company_id": cls.company_b.id,
+                "crm_team_member_ids": [Command.create({"user_id": cls.rep_b.id})],
+            }
+        )
         cls.pool_a = cls._pool(2, grade="a", team=cls.team_east)
-        cls.pool_b = cls._pool(2, grade="a", team=cls.team_b, company_id=cls.company_b.id)
+        cls.pool_b = cls._pool(
+            2, grade="a", team=cls.team_b, company_id=cls.company_b.id
+        )
 
     def test_allocation_stays_in_its_company(self):
         self.Service.with_company(self.env.company)._funnel_allocate()
         self.assertTrue(all(self.pool_a.mapped("user_id")))
         self.assertFalse(self.pool_b.user_id)
-        self.Service.with_company(self.company_b)._funnel_allocate(company=self.company_b)
+        self.Service.with_company(self.company_b)._funnel_allocate(
+            company=self.company_b
+        )
         self.assertEqual(self.pool_b.user_id, self.rep_b)
         self.assertEqual(self.pool_b.funnel_assignment_ids.company_id, self.company_b)
 
@@ -41,17 +53,34 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
         self.assertEqual(self._member(self.user_rep).funnel_quota, 30)
 
     def test_other_company_customers_are_out_of_reach(self):
-        self.Service.with_company(self.company_b)._funnel_allocate(company=self.company_b)
+        self.Service.with_company(self.company_b)._funnel_allocate(
+            company=self.company_b
+        )
         with self.assertRaises(AccessError):
             self.pool_b.with_user(self.user_rep).read(["name"])
-        moves = self.env["crm.funnel.move"].with_user(self.user_director).search([("lead_id", "in", self.pool_b.ids)])
+        moves = (
+            self.env["crm.funnel.move"]
+            .with_user(self.user_director)
+            .search([("lead_id", "in", self.pool_b.ids)])
+        )
         self.assertFalse(moves)  # the director works in company A only
-        rows = self.env["crm.funnel.report.move"].with_user(self.rep_b).with_company(self.company_b).search([])
+        rows = (
+            self.env["crm.funnel.report.move"]
+            .with_user(self.rep_b)
+            .with_company(self.company_b)
+            .search([])
+        )
         self.assertFalse(rows.filtered(lambda row: row.company_id != self.company_b))
 
     def test_exceptions_per_company(self):
-        self.Service.with_company(self.company_b)._funnel_allocate(company=self.company_b)
-        found = self.env["crm.funnel.exception"].with_company(self.company_b)._funnel_run_checks(self.company_b)
+        self.Service.with_company(self.company_b)._funnel_allocate(
+            company=self.company_b
+        )
+        found = (
+            self.env["crm.funnel.exception"]
+            .with_company(self.company_b)
+            ._funnel_run_checks(self.company_b)
+        )
         self.assertTrue(found)
         self.assertEqual(found.company_id, self.company_b)
         self.assertEqual(set(found.mapped("user_id").ids) - {False}, {self.rep_b.id})

@@ -19,7 +19,9 @@ class TestFunnelPerformance(SalesFunnelCommon):
         """Queries of a funnel move of ``count`` leads minus a plain-CRM stage move."""
         Lead = self.env["crm.lead"]
         plain = Lead.browse(self._create_customers(count, layer=False, grade="a").ids)
-        funnel = Lead.browse(self._create_customers(count, layer="graded", grade="a").ids)
+        funnel = Lead.browse(
+            self._create_customers(count, layer="graded", grade="a").ids
+        )
         plain_queries = self._count_queries(plain, self.plain_stages[1])
         funnel_queries = self._count_queries(funnel, self.stages["contacted"])
         self.assertEqual(len(funnel.funnel_move_ids), 2 * count)

@@ -17,7 +17,10 @@ class TestFunnelPool(FunnelAllocationCommon):
         pool = self._pool(2, grade="a").with_user(self.env.user)
         self.assertTrue(all(pool.mapped("funnel_in_pool")))
         self.assertEqual(
-            self.env["crm.lead"].search([("id", "in", pool.ids), ("funnel_in_pool", "=", True)]), pool
+            self.env["crm.lead"].search(
+                [("id", "in", pool.ids), ("funnel_in_pool", "=", True)]
+            ),
+            pool,
         )
         action = pool[0].action_funnel_claim()
         self.assertEqual(action["params"]["type"], "success")
@@ -26,7 +29,8 @@ class TestFunnelPool(FunnelAllocationCommon):
         self.assertFalse(pool[0].funnel_in_pool)
         assignment = pool[0].funnel_assignment_ids
         self.assertRecordValues(
-            assignment, [{"kind": "claim", "user_id": self.env.user.id, "previous_user_id": False}]
+            assignment,
+            [{"kind": "claim", "user_id": self.env.user.id, "previous_user_id": False}],
         )
         self.assertIn("claimed it from the pool", pool[0].sudo().message_ids[0].body)
 
@@ -39,9 +43,9 @@ class TestFunnelPool(FunnelAllocationCommon):
             pool.action_funnel_claim()
         self.assertFalse(pool.user_id)
         # a signing frees a slot
-        self.env["crm.lead"].search([("user_id", "=", self.env.user.id)], limit=1).write(
-            {"stage_id": self.stages["signed"].id}
-        )
+        self.env["crm.lead"].search(
+            [("user_id", "=", self.env.user.id)], limit=1
+        ).write({"stage_id": self.stages["signed"].id})
         pool.action_funnel_claim()
         self.assertEqual(pool.user_id, self.env.user)
 
@@ -50,9 +54,13 @@ class TestFunnelPool(FunnelAllocationCommon):
         signed = self._pool(1, layer="signed", grade="a")
         taken = self._create_customers(1, layer="resource", user=self.user_rep_2)
         with self.assertRaisesRegex(UserError, "no longer in the pool"):
-            self.env["crm.funnel.allocation"]._funnel_claim(signed.with_user(self.env.user))
+            self.env["crm.funnel.allocation"]._funnel_claim(
+                signed.with_user(self.env.user)
+            )
         with self.assertRaisesRegex(UserError, "no longer in the pool"):
-            self.env["crm.funnel.allocation"]._funnel_claim(taken.with_user(self.env.user))
+            self.env["crm.funnel.allocation"]._funnel_claim(
+                taken.with_user(self.env.user)
+            )
         self.assertEqual(taken.user_id, self.user_rep_2)
 
     @users("funnel_rep")
@@ -78,7 +86,9 @@ class TestFunnelPool(FunnelAllocationCommon):
         start = datetime(2026, 1, 10, 9, 0, 0)
         with freeze_time(start):
             lead = self._create_customers(layer="contacted", grade="a")
-            lead.with_user(self.user_rep).action_set_lost(lost_reason_id=self.env.ref("crm.lost_reason_1").id)
+            lead.with_user(self.user_rep).action_set_lost(
+                lost_reason_id=self.env.ref("crm.lost_reason_1").id
+            )
             self.assertFalse(lead.active)
             self.assertFalse(lead.user_id)
             self.assertEqual(lead.funnel_cooldown_until, start + timedelta(days=90))
@@ -101,7 +111,8 @@ class TestFunnelPool(FunnelAllocationCommon):
         self.assertTrue(lead.funnel_in_pool)
         # its whole history is kept
         self.assertEqual(
-            lead.funnel_move_ids.sorted("id").mapped("move_type"), ["entry", "abandon", "reopen"]
+            lead.funnel_move_ids.sorted("id").mapped("move_type"),
+            ["entry", "abandon", "reopen"],
         )
         self.assertEqual(lead.funnel_abandoned_by_id, self.user_rep)
         self.assertEqual(len(self._allocate(lead)), 1)
@@ -117,9 +128,13 @@ class TestFunnelPool(FunnelAllocationCommon):
 
     @users("funnel_manager_east")
     def test_manager_evaluates_an_abandon(self):
-        lead = self._create_customers(layer="intent", grade="a").with_user(self.env.user)
+        lead = self._create_customers(layer="intent", grade="a").with_user(
+            self.env.user
+        )
         lead.action_set_lost()
-        lead.funnel_abandon_evaluation = "Bought a competitor's product; try again next year."
+        lead.funnel_abandon_evaluation = (
+            "Bought a competitor's product; try again next year."
+        )
         self.assertTrue(lead.funnel_abandon_evaluation)
         with self.assertRaises(AccessError):
             lead.with_user(self.user_rep).read(["funnel_abandon_evaluation"])
@@ -147,25 +162,41 @@ class TestFunnelHandover(FunnelAllocationCommon):
         super().setUpClass()
         cls._won(cls.user_rep, 9000)  # the top seller
         cls.leaver = cls.user_rep_2
-        cls.intent = cls._create_customers(2, layer="intent", grade="a", user=cls.leaver, name="Intent")
-        cls.signed = cls._create_customers(1, layer="signed", grade="a", user=cls.leaver, name="Signed")
+        cls.intent = cls._create_customers(
+            2, layer="intent", grade="a", user=cls.leaver, name="Intent"
+        )
+        cls.signed = cls._create_customers(
+            1, layer="signed", grade="a", user=cls.leaver, name="Signed"
+        )
         cls.implemented = cls._create_customers(
             1, layer="implemented", grade="a", user=cls.leaver, name="Implemented"
         )
-        cls.others = cls._create_customers(3, layer="contacted", grade="b", user=cls.leaver, name="Other")
-        cls.kept = cls._create_customers(1, layer="lead", grade="b", user=cls.leaver, name="Kept")
-        cls.all_customers = cls.intent | cls.signed | cls.implemented | cls.others | cls.kept
+        cls.others = cls._create_customers(
+            3, layer="contacted", grade="b", user=cls.leaver, name="Other"
+        )
+        cls.kept = cls._create_customers(
+            1, layer="lead", grade="b", user=cls.leaver, name="Kept"
+        )
+        cls.all_customers = (
+            cls.intent | cls.signed | cls.implemented | cls.others | cls.kept
+        )
 
     @users("funnel_support")
     def test_handover_to_top_sellers_and_pool(self):
         wizard = self.env["crm.funnel.handover.wizard"].create(
-            {"user_id": self.leaver.id, "others_to": "pool", "keep_lead_ids": [(6, 0, self.kept.ids)]}
+            {
+                "user_id": self.leaver.id,
+                "others_to": "pool",
+                "keep_lead_ids": [(6, 0, self.kept.ids)],
+            }
         )
         self.assertEqual((wizard.fat_first_count, wizard.other_count), (4, 3))
         action = wizard.action_handover()
         handover = self.env["crm.funnel.handover"].browse(action["res_id"])
         customers = self.all_customers.sudo()
-        self.assertEqual((self.intent | self.signed | self.implemented).sudo().user_id, self.user_rep)
+        self.assertEqual(
+            (self.intent | self.signed | self.implemented).sudo().user_id, self.user_rep
+        )
         self.assertFalse(self.others.sudo().user_id)
         self.assertTrue(all(self.others.sudo().mapped("funnel_in_pool")))
         self.assertEqual(self.kept.sudo().user_id, self.leaver)
@@ -173,36 +204,51 @@ class TestFunnelHandover(FunnelAllocationCommon):
         self.assertEqual(handover.sudo().assignment_ids.lead_id, customers - self.kept)
         self.assertEqual((handover.moved_count, handover.to_pool_count), (7, 3))
         self.assertEqual(handover.sudo().kept_lead_ids, self.kept)
-        self.assertEqual(set(handover.sudo().assignment_ids.mapped("kind")), {"handover"})
+        self.assertEqual(
+            set(handover.sudo().assignment_ids.mapped("kind")), {"handover"}
+        )
         self.assertEqual(handover.sudo().assignment_ids.previous_user_id, self.leaver)
         self.assertEqual(
-            self.env["crm.lead"].sudo().search_count([("user_id", "=", self.leaver.id)]), 1
+            self.env["crm.lead"]
+            .sudo()
+            .search_count([("user_id", "=", self.leaver.id)]),
+            1,
         )
 
     @users("funnel_director")
     def test_handover_to_a_colleague(self):
-        self.Service.with_user(self.env.user)._funnel_handover(self.leaver, colleague=self.user_rep_west)
+        self.Service.with_user(self.env.user)._funnel_handover(
+            self.leaver, colleague=self.user_rep_west
+        )
         self.assertEqual(self.others.user_id, self.user_rep_west)
         self.assertEqual(self.kept.user_id, self.user_rep_west)
         self.assertEqual(self.intent.user_id, self.user_rep)
-        self.assertFalse(self.env["crm.lead"].search_count([("user_id", "=", self.leaver.id)]))
+        self.assertFalse(
+            self.env["crm.lead"].search_count([("user_id", "=", self.leaver.id)])
+        )
 
     @users("funnel_director")
     def test_colleague_without_capacity_is_refused(self):
         self._set_quota(self.user_rep_west, 2)
         with self.assertRaisesRegex(UserError, "can receive 2 more customers, not 4"):
-            self.Service.with_user(self.env.user)._funnel_handover(self.leaver, colleague=self.user_rep_west)
+            self.Service.with_user(self.env.user)._funnel_handover(
+                self.leaver, colleague=self.user_rep_west
+            )
         self.assertEqual(self.all_customers.user_id, self.leaver)
 
     def test_opportunities_go_to_the_pool_when_nobody_has_capacity(self):
         self._set_quota(self.user_rep, 1)
         self._set_quota(self.user_rep_west, 1)
         self._create_customers(1, layer="resource", user=self.user_rep)
-        self._create_customers(1, layer="resource", user=self.user_rep_west, team=self.team_west)
+        self._create_customers(
+            1, layer="resource", user=self.user_rep_west, team=self.team_west
+        )
         handover = self.Service._funnel_handover(self.leaver)
         self.assertFalse(self.intent.user_id)
         self.assertEqual(handover.moved_count, 8)
-        self.assertFalse(self.env["crm.lead"].search_count([("user_id", "=", self.leaver.id)]))
+        self.assertFalse(
+            self.env["crm.lead"].search_count([("user_id", "=", self.leaver.id)])
+        )
 
     @users("funnel_rep")
     def test_reps_cannot_hand_over(self):

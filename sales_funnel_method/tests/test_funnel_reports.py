@@ -28,9 +28,16 @@ class FunnelReportCommon(FunnelAllocationCommon):
     def setUpClass(cls):
         super().setUpClass()
         with freeze_time(T0):
-            cls.a, cls.b, cls.c, cls.d = cls._create_customers(4, layer="resource", grade="b", name="East")
+            cls.a, cls.b, cls.c, cls.d = cls._create_customers(
+                4, layer="resource", grade="b", name="East"
+            )
             cls.e, cls.f = cls._create_customers(
-                2, layer="resource", grade="c", user=cls.user_rep_west, team=cls.team_west, name="West"
+                2,
+                layer="resource",
+                grade="c",
+                user=cls.user_rep_west,
+                team=cls.team_west,
+                name="West",
             )
         cls._move_at(cls.a | cls.b | cls.c, "graded", 1)
         with freeze_time(T0 + timedelta(days=2)):
@@ -52,31 +59,46 @@ class TestFunnelMoveReport(FunnelReportCommon):
         rows = Report._read_group(
             list(domain),
             ["from_layer"],
-            ["leaving_count:sum", "forward_count:sum", "step_rate:avg", "ideal_step_rate:avg",
-             "days_in_layer:avg", "days_median:avg", "ideal_days:avg"],
+            [
+                "leaving_count:sum",
+                "forward_count:sum",
+                "step_rate:avg",
+                "ideal_step_rate:avg",
+                "days_in_layer:avg",
+                "days_median:avg",
+                "ideal_days:avg",
+            ],
         )
         return {row[0]: row[1:] for row in rows}
 
     def test_step_rates_and_days_against_the_ideal(self):
         rep = self._by_layer([("user_id", "=", self.user_rep.id)])
-        leaving, forward, rate, ideal_rate, days_mean, days_median, ideal_days = rep["resource"]
+        leaving, forward, rate, ideal_rate, days_mean, days_median, ideal_days = rep[
+            "resource"
+        ]
         self.assertEqual((leaving, forward), (4, 3))
         self.assertAlmostEqual(rate, 3 / 4)
         self.assertAlmostEqual(ideal_rate, 100 / 100)
         self.assertAlmostEqual(days_mean, mean([1, 1, 1, 2]))
         self.assertAlmostEqual(days_median, median([1, 1, 1, 2]))
         self.assertEqual(ideal_days, 1)
-        leaving, forward, rate, ideal_rate, days_mean, _median, ideal_days = rep["graded"]
+        leaving, forward, rate, ideal_rate, days_mean, _median, ideal_days = rep[
+            "graded"
+        ]
         self.assertEqual((leaving, forward, rate), (2, 2, 1.0))
         self.assertAlmostEqual(ideal_rate, 90 / 100)
         self.assertAlmostEqual(days_mean, 1)
-        _leaving, _forward, rate, ideal_rate, days_mean, _median, ideal_days = rep["contacted"]
+        _leaving, _forward, rate, ideal_rate, days_mean, _median, ideal_days = rep[
+            "contacted"
+        ]
         self.assertAlmostEqual(ideal_rate, 50 / 90)
         self.assertAlmostEqual(days_mean, 4)
         self.assertEqual(ideal_days, 5)
         # the whole company: both reps' moves out of resource
         everyone = self._by_layer()
-        leaving, forward, rate, _ideal, days_mean, days_median, _ideal_days = everyone["resource"]
+        leaving, forward, rate, _ideal, days_mean, days_median, _ideal_days = everyone[
+            "resource"
+        ]
         self.assertEqual((leaving, forward), (5, 4))
         self.assertAlmostEqual(rate, 4 / 5)
         self.assertAlmostEqual(days_mean, mean([1, 1, 1, 2, 3]))
@@ -96,20 +118,32 @@ class TestFunnelMoveReport(FunnelReportCommon):
         Report = self.env["crm.funnel.report.move"]
         self.env.flush_all()
         with self.assertQueryCount(1):
-            Report._read_group([], ["from_layer", "user_id"], ["leaving_count:sum", "step_rate:avg", "days_median:avg"])
+            Report._read_group(
+                [],
+                ["from_layer", "user_id"],
+                ["leaving_count:sum", "step_rate:avg", "days_median:avg"],
+            )
         with freeze_time(T0):
             more = self._create_customers(60, layer="resource", grade="a")
         self._move_at(more, "graded", 1)
         self.env.flush_all()
         with self.assertQueryCount(1):
-            Report._read_group([], ["from_layer", "user_id"], ["leaving_count:sum", "step_rate:avg", "days_median:avg"])
+            Report._read_group(
+                [],
+                ["from_layer", "user_id"],
+                ["leaving_count:sum", "step_rate:avg", "days_median:avg"],
+            )
 
 
 @tagged("post_install", "-at_install")
 class TestFunnelOverviewAbandonContact(FunnelReportCommon):
     def test_overview_actual_against_ideal(self):
         Report = self.env["crm.funnel.report.overview"]
-        rows = Report._read_group([("user_id", "=", self.user_rep.id)], ["layer", "kind"], ["customer_count:sum"])
+        rows = Report._read_group(
+            [("user_id", "=", self.user_rep.id)],
+            ["layer", "kind"],
+            ["customer_count:sum"],
+        )
         values = {(layer, kind): value for layer, kind, value in rows}
         # 4 resources entered: ideally 4 graded, 3.6 contacted, 2 leads, 1.2 intent, 0.4 signed
         self.assertEqual(values[("resource", "actual")], 4)
@@ -122,10 +156,19 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertAlmostEqual(values[("signed", "ideal")], 4 * 0.1)
         self.assertNotIn(("signed", "actual"), values)
         # groups come in the funnel's order, not alphabetically
-        layers = [layer for layer, _count in Report._read_group([], ["layer"], ["customer_count:sum"])]
-        self.assertEqual(layers, ["resource", "graded", "contacted", "lead", "intent", "signed"])
+        layers = [
+            layer
+            for layer, _count in Report._read_group(
+                [], ["layer"], ["customer_count:sum"]
+            )
+        ]
+        self.assertEqual(
+            layers, ["resource", "graded", "contacted", "lead", "intent", "signed"]
+        )
         # as the web client asks for it (read_group orders by the group-bys)
-        web = Report.read_group([], ["customer_count:sum"], ["layer", "kind"], lazy=False)
+        web = Report.read_group(
+            [], ["customer_count:sum"], ["layer", "kind"], lazy=False
+        )
         self.assertEqual(list(dict.fromkeys(row["layer"] for row in web)), layers)
 
     def test_abandon_ratio(self):
@@ -134,7 +177,9 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
             self.Service._funnel_claim(pool, self.user_rep)
             pool[0].action_set_lost()
         rows = self.env["crm.funnel.report.abandon"]._read_group(
-            [], ["user_id"], ["abandoned_count:sum", "received_count:sum", "abandon_ratio:avg"]
+            [],
+            ["user_id"],
+            ["abandoned_count:sum", "received_count:sum", "abandon_ratio:avg"],
         )
         figures = {user: values for user, *values in rows}
         # D abandoned at day 2, and one of the two claimed customers
@@ -142,9 +187,13 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertAlmostEqual(figures[self.user_rep][2], 1.0)
         self.assertNotIn(self.user_rep_west, figures)
         team = self.env["crm.funnel.report.abandon"]._read_group(
-            [], ["team_id"], ["abandoned_count:sum", "received_count:sum", "abandon_ratio:avg"]
+            [],
+            ["team_id"],
+            ["abandoned_count:sum", "received_count:sum", "abandon_ratio:avg"],
         )
-        self.assertEqual([(t, a, r) for t, a, r, _ratio in team], [(self.team_east, 2, 2)])
+        self.assertEqual(
+            [(t, a, r) for t, a, r, _ratio in team], [(self.team_east, 2, 2)]
+        )
 
     def test_contact_time_curve(self):
         x, y = self._pool(2, grade="a")
@@ -168,13 +217,23 @@ class TestFunnelTrackingRecord(FunnelReportCommon):
     def test_log_a_contact_in_two_clicks(self):
         lead = self.a.with_user(self.env.user)
         action = lead.action_funnel_log_contact()
-        wizard = self.env[action["res_model"]].with_context(action["context"]).create(
-            {"kind": "demo", "note": "演示了网站原型"}
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(**action["context"])
+            .create({"kind": "demo", "note": "演示了网站原型"})
         )
         wizard.action_log()
         contact = lead.funnel_contact_ids
         self.assertRecordValues(
-            contact, [{"kind": "demo", "note": "演示了网站原型", "user_id": self.env.user.id, "layer": "lead"}]
+            contact,
+            [
+                {
+                    "kind": "demo",
+                    "note": "演示了网站原型",
+                    "user_id": self.env.user.id,
+                    "layer": "lead",
+                }
+            ],
         )
         self.assertIn("演示了网站原型", contact.message_id.body)
         self.assertEqual(contact.message_id, lead.message_ids[0])
@@ -190,72 +249,143 @@ class TestFunnelTrackingRecord(FunnelReportCommon):
 
     def test_done_calls_and_emails_count(self):
         lead = self.b
-        activity = lead.activity_schedule("mail.mail_activity_data_call", user_id=self.user_rep.id)
+        activity = lead.activity_schedule(
+            "mail.mail_activity_data_call", user_id=self.user_rep.id
+        )
         activity.action_feedback(feedback="Called the manager")
-        self.assertRecordValues(lead.funnel_contact_ids, [{"kind": "phone", "source": "activity"}])
-        partner = self.env["res.partner"].create({"name": "Buyer", "email": "buyer@example.com"})
+        self.assertRecordValues(
+            lead.funnel_contact_ids, [{"kind": "phone", "source": "activity"}]
+        )
+        partner = self.env["res.partner"].create(
+            {"name": "Buyer", "email": "buyer@example.com"}
+        )
         lead.partner_id = partner
-        lead.message_post(body="Our offer", partner_ids=partner.ids, message_type="comment",
-                          subtype_xmlid="mail.mt_comment")
-        self.assertEqual(sorted(lead.funnel_contact_ids.mapped("kind")), ["email", "phone"])
+        lead.message_post(
+            body="Our offer",
+            partner_ids=partner.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertEqual(
+            sorted(lead.funnel_contact_ids.mapped("kind")), ["email", "phone"]
+        )
         lead.message_post(body="internal note", subtype_xmlid="mail.mt_note")
         self.assertEqual(len(lead.funnel_contact_ids), 2)
         # the customer follows the opportunity and gets the message; then writes back
         lead.message_subscribe(partner_ids=partner.ids)
-        lead.message_post(body="Follow-up", message_type="comment", subtype_xmlid="mail.mt_comment")
-        lead.message_post(body="Thanks, call me", message_type="email", author_id=partner.id,
-                          subtype_xmlid="mail.mt_comment")
+        lead.message_post(
+            body="Follow-up", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        lead.message_post(
+            body="Thanks, call me",
+            message_type="email",
+            author_id=partner.id,
+            subtype_xmlid="mail.mt_comment",
+        )
         self.assertEqual(len(lead.funnel_contact_ids), 4)
 
 
 @tagged("post_install", "-at_install")
 class TestFunnelWorkbook(FunnelReportCommon):
     def _export(self, user, **values):
-        wizard = self.env["crm.funnel.workbook"].with_user(user).with_context(lang=user.lang).create(values)
+        wizard = (
+            self.env["crm.funnel.workbook"]
+            .with_user(user)
+            .with_context(lang=user.lang)
+            .create(values)
+        )
         action = wizard.action_export()
-        self.assertIn(f"/web/content/crm.funnel.workbook/{wizard.id}/file_data/", action["url"])
+        self.assertIn(
+            f"/web/content/crm.funnel.workbook/{wizard.id}/file_data/", action["url"]
+        )
         return openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file_data)))
 
     def test_one_sheet_per_layer_in_the_deck_order(self):
         self.c.write({"partner_name": "苏州精密轴承有限公司", "contact_name": "王经理"})
-        self.env["crm.funnel.contact"]._funnel_record(self.c, "phone", note="介绍了产品", date=T0 + timedelta(days=1))
-        self.env["crm.funnel.contact"]._funnel_record(self.c, "visit", date=T0 + timedelta(days=2))
+        self.env["crm.funnel.contact"]._funnel_record(
+            self.c, "phone", note="介绍了产品", date=T0 + timedelta(days=1)
+        )
+        self.env["crm.funnel.contact"]._funnel_record(
+            self.c, "visit", date=T0 + timedelta(days=2)
+        )
         book = self._export(self.user_rep, scope="mine")
         self.assertEqual(
             book.sheetnames,
-            ["Implemented", "Signed", "Intent", "Lead", "Contacted", "Graded", "Resource", "Abandoned"],
+            [
+                "Implemented",
+                "Signed",
+                "Intent",
+                "Lead",
+                "Contacted",
+                "Graded",
+                "Resource",
+                "Abandoned",
+            ],
         )
         headers = [cell.value for cell in book["Graded"][1]]
         self.assertEqual(
             headers,
-            ["Customer", "Contact", "Grade", "Rep", "Entered Layer On", "Days in Layer",
-             "Expected Revenue", "Next Activity", "Tracking Record"],
+            [
+                "Customer",
+                "Contact",
+                "Grade",
+                "Rep",
+                "Entered Layer On",
+                "Days in Layer",
+                "Expected Revenue",
+                "Next Activity",
+                "Tracking Record",
+            ],
         )
         for name in book.sheetnames:
             self.assertEqual([cell.value for cell in book[name][1]], headers)
             self.assertEqual(book[name].freeze_panes, "A2")
         graded = list(book["Graded"].iter_rows(min_row=2, values_only=True))
         self.assertEqual(len(graded), 1)
-        self.assertEqual(graded[0][:4], ("苏州精密轴承有限公司", "王经理", "B", "Rep Li"))
+        self.assertEqual(
+            graded[0][:4], ("苏州精密轴承有限公司", "王经理", "B", "Rep Li")
+        )
         self.assertEqual(graded[0][4], T0 + timedelta(days=1))
-        self.assertEqual(graded[0][8].splitlines(), ["2026-04-08 Visit", "2026-04-07 Phone: 介绍了产品"])
-        self.assertGreaterEqual(book["Graded"].column_dimensions["A"].width, 2 * len("苏州精密轴承有限公司"))
-        self.assertEqual([row[0] for row in book["Lead"].iter_rows(min_row=2, values_only=True)], [self.a.name])
-        self.assertEqual(len(list(book["Abandoned"].iter_rows(min_row=2))), 0)  # D left the rep
+        self.assertEqual(
+            graded[0][8].splitlines(),
+            ["2026-04-08 Visit", "2026-04-07 Phone: 介绍了产品"],
+        )
+        self.assertGreaterEqual(
+            book["Graded"].column_dimensions["A"].width, 2 * len("苏州精密轴承有限公司")
+        )
+        self.assertEqual(
+            [row[0] for row in book["Lead"].iter_rows(min_row=2, values_only=True)],
+            [self.a.name],
+        )
+        self.assertEqual(
+            len(list(book["Abandoned"].iter_rows(min_row=2))), 0
+        )  # D left the rep
         # West's customers are not the rep's
-        self.assertNotIn("West 0", str([list(sheet.values) for sheet in book.worksheets]))
+        self.assertNotIn(
+            "West 0", str([list(sheet.values) for sheet in book.worksheets])
+        )
 
     def test_team_and_all_respect_access(self):
         book = self._export(self.user_manager_east, scope="all")
-        names = {row[0] for sheet in book.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)}
+        names = {
+            row[0]
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(min_row=2, values_only=True)
+        }
         self.assertEqual(names, {"East 0", "East 1", "East 2", "East 3"})
         book = self._export(self.user_director, scope="team", team_id=self.team_west.id)
-        names = {row[0] for sheet in book.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)}
+        names = {
+            row[0]
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(min_row=2, values_only=True)
+        }
         self.assertEqual(names, {"West 0", "West 1"})
 
     def test_chinese_workbook(self):
         self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(["sales_funnel_method"], ["zh_CN"], overwrite=True)
+        self.env["ir.module.module"]._load_module_terms(
+            ["sales_funnel_method"], ["zh_CN"], overwrite=True
+        )
         self.user_rep.lang = "zh_CN"
         book = self._export(self.user_rep, scope="mine")
         self.assertEqual(book.sheetnames[0], "已实施客户")
@@ -265,7 +395,9 @@ class TestFunnelWorkbook(FunnelReportCommon):
 @tagged("post_install", "-at_install")
 class TestFunnelWeeklySummary(FunnelReportCommon):
     def test_managers_and_directors_get_their_teams(self):
-        mails = self.env["crm.funnel.summary"]._funnel_send_summaries(T0, T0 + timedelta(days=7))
+        mails = self.env["crm.funnel.summary"]._funnel_send_summaries(
+            T0, T0 + timedelta(days=7)
+        )
         by_user = {mail.recipient_ids.user_ids: mail for mail in mails}
         self.assertIn(self.user_manager_east, by_user)
         self.assertIn(self.user_manager_west, by_user)
@@ -291,4 +423,6 @@ class TestFunnelWeeklySummary(FunnelReportCommon):
             start_datetime=T0, end_datetime=T0 + timedelta(days=7)
         )
         self.assertEqual(values.kpi_funnel_signings_value, 2)
-        self.assertEqual(values.kpi_funnel_moves_value, 7)  # 6 in the east, E in the west
+        self.assertEqual(
+            values.kpi_funnel_moves_value, 7
+        )  # 6 in the east, E in the west

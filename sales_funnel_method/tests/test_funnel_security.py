@@ -16,7 +16,11 @@ class TestFunnelSecurity(SalesFunnelCommon):
             layer="contacted", grade="a", user=cls.user_rep_2, name="Colleague"
         )
         cls.lead_west = cls._create_customers(
-            layer="lead", grade="b", user=cls.user_rep_west, team=cls.team_west, name="West"
+            layer="lead",
+            grade="b",
+            user=cls.user_rep_west,
+            team=cls.team_west,
+            name="West",
         )
         cls.lead_pool = cls._create_customers(
             layer="resource", user=cls.env["res.users"], name="Pool"
@@ -27,7 +31,11 @@ class TestFunnelSecurity(SalesFunnelCommon):
         return self.env["crm.lead"].search([("id", "in", self.all_leads.ids)])
 
     def _visible_moves(self):
-        return self.env["crm.funnel.move"].search([("lead_id", "in", self.all_leads.ids)]).lead_id
+        return (
+            self.env["crm.funnel.move"]
+            .search([("lead_id", "in", self.all_leads.ids)])
+            .lead_id
+        )
 
     @users("funnel_rep")
     def test_rep_sees_and_changes_own_customers(self):
@@ -42,7 +50,9 @@ class TestFunnelSecurity(SalesFunnelCommon):
         with self.assertRaises(AccessError):
             colleague.write({"stage_id": self.stages["lead"].id})
         with self.assertRaises(AccessError):
-            self.env["crm.funnel.move"].browse(self.lead_rep_2.funnel_move_ids.ids).read(["date"])
+            self.env["crm.funnel.move"].browse(
+                self.lead_rep_2.funnel_move_ids.ids
+            ).read(["date"])
 
     @users("funnel_manager_east")
     def test_team_manager_sees_his_team(self):
@@ -58,8 +68,13 @@ class TestFunnelSecurity(SalesFunnelCommon):
     @users("funnel_director")
     def test_director_sees_everything(self):
         self.assertEqual(self._visible(), self.all_leads)
-        self.assertEqual(self._visible_moves(), self.lead_rep | self.lead_rep_2 | self.lead_west | self.lead_pool)
-        self.lead_west.with_user(self.env.user).write({"stage_id": self.stages["intent"].id})
+        self.assertEqual(
+            self._visible_moves(),
+            self.lead_rep | self.lead_rep_2 | self.lead_west | self.lead_pool,
+        )
+        self.lead_west.with_user(self.env.user).write(
+            {"stage_id": self.stages["intent"].id}
+        )
         # the director edits the ideal state
         self.stages["intent"].with_user(self.env.user).funnel_ideal_holding = 3
         self.assertEqual(self.stages["intent"].funnel_ideal_holding, 3)
@@ -72,9 +87,13 @@ class TestFunnelSecurity(SalesFunnelCommon):
         pool = self.lead_pool.with_user(self.env.user)
         pool.write({"funnel_grade": "b", "stage_id": self.stages["graded"].id})
         self.assertEqual(pool.funnel_layer, "graded")
-        self.assertEqual(self.lead_rep.with_user(self.env.user).name, self.lead_rep.name)
+        self.assertEqual(
+            self.lead_rep.with_user(self.env.user).name, self.lead_rep.name
+        )
         with self.assertRaises(AccessError):
-            self.lead_rep.with_user(self.env.user).write({"stage_id": self.stages["lead"].id})
+            self.lead_rep.with_user(self.env.user).write(
+                {"stage_id": self.stages["lead"].id}
+            )
         with self.assertRaises(AccessError):
             self.stages["lead"].with_user(self.env.user).funnel_ideal_days = 9
 
@@ -88,7 +107,11 @@ class TestFunnelSecurity(SalesFunnelCommon):
             move.unlink()
         with self.assertRaises(AccessError):
             self.env["crm.funnel.move"].create(
-                {"lead_id": self.lead_west.id, "move_type": "forward", "to_layer": "signed"}
+                {
+                    "lead_id": self.lead_west.id,
+                    "move_type": "forward",
+                    "to_layer": "signed",
+                }
             )
 
     def test_existing_salesmen_keep_working(self):

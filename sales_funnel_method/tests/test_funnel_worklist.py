@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo.tests import tagged, users
+from odoo.tools.safe_eval import safe_eval
 
 from .common import SalesFunnelCommon
 
@@ -25,8 +26,7 @@ class TestFunnelWorklist(SalesFunnelCommon):
         action = self.env.ref("sales_funnel_method.crm_lead_action_my_funnel").sudo()
         view = self.env.ref("sales_funnel_method.crm_lead_view_list_worklist").sudo()
         order = view.arch_db.split('default_order="')[1].split('"')[0]
-        domain = [("user_id", "=", self.env.uid)] + [tuple(leaf) if isinstance(leaf, list) else leaf
-                                                    for leaf in eval(action.domain.replace("uid", str(self.env.uid)))][1:]
+        domain = safe_eval(action.domain, {"uid": self.env.uid})
         with freeze_time(NOW):
             return self.env["crm.lead"].search(domain, order=order)
 
@@ -73,29 +73,60 @@ class TestFunnelWorklist(SalesFunnelCommon):
         worklist = self._worklist()
         self.assertEqual(
             worklist.mapped("name"),
-            (signed | intent | lead_fast | lead_slow | graded_overdue | graded_a | graded_c | resource).mapped("name"),
+            (
+                signed
+                | intent
+                | lead_fast
+                | lead_slow
+                | graded_overdue
+                | graded_a
+                | graded_c
+                | resource
+            ).mapped("name"),
         )
         with freeze_time(NOW):
             worklist.invalidate_recordset()
             self.assertEqual(lead_fast.funnel_mark, "fast")
             self.assertEqual(graded_overdue.funnel_mark, "overdue")
             self.assertFalse(graded_a.funnel_mark)
-            self.assertEqual(worklist.mapped("funnel_worklist_priority"), sorted(worklist.mapped("funnel_worklist_priority")))
+            self.assertEqual(
+                worklist.mapped("funnel_worklist_priority"),
+                sorted(worklist.mapped("funnel_worklist_priority")),
+            )
 
     @users("funnel_rep")
     def test_holdings_against_the_ideal(self):
         self._create_customers(4, layer="graded", grade="a")
         self._create_customers(13, layer="contacted", grade="a")
-        holdings = {row["layer"]: (row["held"], row["ideal"]) for row in self.env["crm.lead"].get_funnel_holdings()}
-        self.assertEqual(holdings, {"graded": (4, 10), "contacted": (13, 13), "lead": (0, 7), "intent": (0, 2)})
+        holdings = {
+            row["layer"]: (row["held"], row["ideal"])
+            for row in self.env["crm.lead"].get_funnel_holdings()
+        }
+        self.assertEqual(
+            holdings,
+            {
+                "graded": (4, 10),
+                "contacted": (13, 13),
+                "lead": (0, 7),
+                "intent": (0, 2),
+            },
+        )
 
     @users("funnel_manager_east")
     def test_manager_sees_holdings_per_rep_and_team(self):
         self._create_customers(3, layer="lead", grade="a")
-        self._create_customers(1, layer="lead", grade="a", user=self.user_rep_west, team=self.team_west)
+        self._create_customers(
+            1, layer="lead", grade="a", user=self.user_rep_west, team=self.team_west
+        )
         report = self.env["crm.funnel.report.holding"]
         rows = report.search([("layer", "=", "lead")])
         self.assertEqual(rows.user_id, self.user_rep | self.user_rep_2)
-        self.assertEqual(rows.filtered(lambda r: r.user_id == self.user_rep).shortfall_count, 4)
-        groups = report.read_group([("layer", "=", "lead")], ["held_count:sum", "ideal_count:sum"], ["team_id"])
-        self.assertEqual([(g["held_count"], g["ideal_count"]) for g in groups], [(3, 14)])
+        self.assertEqual(
+            rows.filtered(lambda r: r.user_id == self.user_rep).shortfall_count, 4
+        )
+        groups = report.read_group(
+            [("layer", "=", "lead")], ["held_count:sum", "ideal_count:sum"], ["team_id"]
+        )
+        self.assertEqual(
+            [(g["held_count"], g["ideal_count"]) for g in groups], [(3, 14)]
+        )

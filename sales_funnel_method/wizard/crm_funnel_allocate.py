@@ -10,22 +10,34 @@ class CrmFunnelAllocate(models.TransientModel):
     _description = "Allocate Pool Customers"
 
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, readonly=True
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        readonly=True,
     )
     lead_ids = fields.Many2many(
-        "crm.lead", string="Customers",
+        "crm.lead",
+        string="Customers",
         help="The pool customers to allocate; all of the pool when left empty.",
     )
-    state = fields.Selection([("preview", "Preview"), ("done", "Done")], default="preview", readonly=True)
-    candidate_count = fields.Integer(string="Pool Customers", compute="_compute_preview")
+    state = fields.Selection(
+        [("preview", "Preview"), ("done", "Done")], default="preview", readonly=True
+    )
+    candidate_count = fields.Integer(
+        string="Pool Customers", compute="_compute_preview"
+    )
     planned_count = fields.Integer(string="To Allocate", compute="_compute_preview")
-    preview_html = fields.Html(string="Preview", compute="_compute_preview", sanitize=False)
+    preview_html = fields.Html(
+        string="Preview", compute="_compute_preview", sanitize=False
+    )
     result_html = fields.Html(string="Result", readonly=True, sanitize=False)
 
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "crm.lead" and self.env.context.get("active_ids"):
+        if self.env.context.get("active_model") == "crm.lead" and self.env.context.get(
+            "active_ids"
+        ):
             values["lead_ids"] = [(6, 0, self.env.context["active_ids"])]
         return values
 
@@ -43,26 +55,42 @@ class CrmFunnelAllocate(models.TransientModel):
         for wizard in self:
             candidates = wizard._candidates()
             force = service._funnel_sales_force(wizard.company_id)
-            capacity = {uid: rep["quota"] - rep["holdings"] for uid, rep in force.items()}
+            capacity = {
+                uid: rep["quota"] - rep["holdings"] for uid, rep in force.items()
+            }
             plan = service._funnel_plan(candidates, wizard.company_id, force=force)
             wizard.candidate_count = len(candidates)
             wizard.planned_count = len(plan)
-            wizard.preview_html = wizard._render_table(service._funnel_plan_summary(plan), capacity)
+            wizard.preview_html = wizard._render_table(
+                service._funnel_plan_summary(plan), capacity
+            )
 
     def _render_table(self, summary, capacity=None):
         users = self.env["res.users"].sudo()
         teams = self.env["crm.team"].sudo()
         head = [
-            self.env._("Rep"), self.env._("Team"), "A", "B", "C",
-            self.env._("Ungraded"), self.env._("Total"),
+            self.env._("Rep"),
+            self.env._("Team"),
+            "A",
+            "B",
+            "C",
+            self.env._("Ungraded"),
+            self.env._("Total"),
         ]
         if capacity is not None:
             head.append(self.env._("Free Capacity"))
         rows = []
-        for (uid, team_id), line in sorted(summary.items(), key=lambda item: -item[1]["total"]):
+        for (uid, team_id), line in sorted(
+            summary.items(), key=lambda item: -item[1]["total"]
+        ):
             cells = [
-                escape(users.browse(uid).name), escape(teams.browse(team_id).name or ""),
-                line["a"], line["b"], line["c"], line["none"], line["total"],
+                escape(users.browse(uid).name),
+                escape(teams.browse(team_id).name or ""),
+                line["a"],
+                line["b"],
+                line["c"],
+                line["none"],
+                line["total"],
             ]
             if capacity is not None:
                 cells.append(capacity.get(uid, 0))
@@ -77,7 +105,10 @@ class CrmFunnelAllocate(models.TransientModel):
         return Markup(
             "<table class='table table-sm o_funnel_allocation_table'><thead><tr>%s</tr></thead>"
             "<tbody>%s</tbody></table>"
-        ) % (Markup("").join(Markup("<th>%s</th>") % title for title in head), Markup("").join(rows))
+        ) % (
+            Markup("").join(Markup("<th>%s</th>") % title for title in head),
+            Markup("").join(rows),
+        )
 
     def action_allocate(self):
         self.ensure_one()
@@ -99,7 +130,9 @@ class CrmFunnelAllocate(models.TransientModel):
                 "result_html": Markup("<p>%s</p>")
                 % self.env._(
                     "%(count)s customers allocated to %(reps)s reps; %(left)s stay in the pool.",
-                    count=len(assignments), reps=len(assignments.user_id), left=left,
+                    count=len(assignments),
+                    reps=len(assignments.user_id),
+                    left=left,
                 )
                 + self._render_table(summary),
             }

@@ -11,7 +11,10 @@ class CrmFunnelHandoverWizard(models.TransientModel):
     _description = "Hand Over a Leaving Rep's Customers"
 
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, readonly=True
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        readonly=True,
     )
     user_id = fields.Many2one(
         "res.users", string="Leaving Rep", required=True, domain=[("share", "=", False)]
@@ -24,14 +27,16 @@ class CrmFunnelHandoverWizard(models.TransientModel):
         help="Intent, signed and implemented customers (renewals) always go fat-first to "
         "the top-ranked reps with capacity; this decides where the other customers go.",
     )
-    colleague_id = fields.Many2one("res.users", string="Colleague", domain=[("share", "=", False)])
+    colleague_id = fields.Many2one("res.users", domain=[("share", "=", False)])
     keep_lead_ids = fields.Many2many(
-        "crm.lead", string="Keep with the Leaving Rep",
+        "crm.lead",
+        string="Keep with the Leaving Rep",
         domain="[('user_id', '=', user_id)]",
         help="Customers that stay with the leaving rep, e.g. a contract they finish themselves.",
     )
     fat_first_count = fields.Integer(
-        string="Intent, Signed and Implemented", compute="_compute_counts",
+        string="Intent, Signed and Implemented",
+        compute="_compute_counts",
         help="Customers that go fat-first to the best sellers with capacity.",
     )
     other_count = fields.Integer(string="Other Customers", compute="_compute_counts")
@@ -39,17 +44,26 @@ class CrmFunnelHandoverWizard(models.TransientModel):
     @api.depends("user_id", "keep_lead_ids")
     def _compute_counts(self):
         for wizard in self:
-            leads = self.env["crm.lead"].sudo().search(
-                [("user_id", "=", wizard.user_id.id), ("active", "=", True)]
-            ) - wizard.keep_lead_ids.sudo() if wizard.user_id else self.env["crm.lead"]
-            fat_first = leads.filtered(lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS)
+            leads = (
+                self.env["crm.lead"]
+                .sudo()
+                .search([("user_id", "=", wizard.user_id.id), ("active", "=", True)])
+                - wizard.keep_lead_ids.sudo()
+                if wizard.user_id
+                else self.env["crm.lead"]
+            )
+            fat_first = leads.filtered(
+                lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS
+            )
             wizard.fat_first_count = len(fat_first)
             wizard.other_count = len(leads) - len(fat_first)
 
     def action_handover(self):
         self.ensure_one()
         if self.others_to == "colleague" and not self.colleague_id:
-            raise UserError(self.env._("Choose the colleague who receives the other customers."))
+            raise UserError(
+                self.env._("Choose the colleague who receives the other customers.")
+            )
         handover = self.env["crm.funnel.allocation"]._funnel_handover(
             self.user_id,
             colleague=self.colleague_id if self.others_to == "colleague" else None,

@@ -22,7 +22,8 @@ class CrmFunnelMapping(models.TransientModel):
         "your own stages, each standing for a layer.",
     )
     team_id = fields.Many2one(
-        "crm.team", string="Only for Sales Team",
+        "crm.team",
+        string="Only for Sales Team",
         help="Move only this team's customers onto the eight layers.",
     )
 
@@ -30,10 +31,13 @@ class CrmFunnelMapping(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         if "line_ids" in fields_list:
-            funnel = self.env["crm.stage"].search([("id", "in", self._funnel_own_stages().ids)])
+            funnel = self.env["crm.stage"].search(
+                [("id", "in", self._funnel_own_stages().ids)]
+            )
             stages = self.env["crm.stage"].search([("id", "not in", funnel.ids)])
             values["line_ids"] = [
-                (0, 0, {"stage_id": stage.id, "funnel_layer": stage.funnel_layer}) for stage in stages
+                (0, 0, {"stage_id": stage.id, "funnel_layer": stage.funnel_layer})
+                for stage in stages
             ]
         return values
 
@@ -41,30 +45,47 @@ class CrmFunnelMapping(models.TransientModel):
     def _funnel_own_stages(self):
         stages = self.env["crm.stage"]
         for key, _label in FUNNEL_LAYERS:
-            stages |= self.env.ref(f"sales_funnel_method.crm_stage_{key}", raise_if_not_found=False) or stages
+            stages |= (
+                self.env.ref(
+                    f"sales_funnel_method.crm_stage_{key}", raise_if_not_found=False
+                )
+                or stages
+            )
         return stages
 
     def action_apply(self):
         self.ensure_one()
-        changed = self.line_ids.filtered(lambda line: line.funnel_layer != line.stage_id.funnel_layer)
+        changed = self.line_ids.filtered(
+            lambda line: line.funnel_layer != line.stage_id.funnel_layer
+        )
         for line in changed:
             line.stage_id.funnel_layer = line.funnel_layer
         mapped = self.line_ids.filtered("funnel_layer").stage_id
-        leads = self.env["crm.lead"].with_context(active_test=False).search([("stage_id", "in", mapped.ids)])
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("stage_id", "in", mapped.ids)])
+        )
         moves = self.env["crm.funnel.move"]._funnel_backfill(leads)
         moved = 0
         if self.adopt:
-            before = self.env["crm.lead"].with_context(active_test=False).search_count(
-                [("stage_id", "in", mapped.ids)]
+            before = (
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search_count([("stage_id", "in", mapped.ids)])
             )
             self.env["crm.stage"]._funnel_adopt_stages(
-                {line.stage_id.id: line.funnel_layer for line in self.line_ids if line.funnel_layer},
+                {
+                    line.stage_id.id: line.funnel_layer
+                    for line in self.line_ids
+                    if line.funnel_layer
+                },
                 default_grade=False,
                 team=self.team_id or None,
             )
-            moved = before - self.env["crm.lead"].with_context(active_test=False).search_count(
-                [("stage_id", "in", mapped.ids)]
-            )
+            moved = before - self.env["crm.lead"].with_context(
+                active_test=False
+            ).search_count([("stage_id", "in", mapped.ids)])
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -73,7 +94,9 @@ class CrmFunnelMapping(models.TransientModel):
                 "message": self.env._(
                     "%(stages)s stages mapped, %(moves)s moves back-filled from the history, "
                     "%(moved)s customers moved onto the eight layers.",
-                    stages=len(changed), moves=len(moves), moved=moved,
+                    stages=len(changed),
+                    moves=len(moves),
+                    moved=moved,
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
@@ -84,17 +107,21 @@ class CrmFunnelMappingLine(models.TransientModel):
     _name = "crm.funnel.mapping.line"
     _description = "Stage to Funnel Layer"
 
-    mapping_id = fields.Many2one("crm.funnel.mapping", required=True, ondelete="cascade")
-    stage_id = fields.Many2one("crm.stage", string="Stage", required=True, readonly=True)
+    mapping_id = fields.Many2one(
+        "crm.funnel.mapping", required=True, ondelete="cascade"
+    )
+    stage_id = fields.Many2one("crm.stage", required=True, readonly=True)
     team_id = fields.Many2one(related="stage_id.team_id")
     is_won = fields.Boolean(related="stage_id.is_won")
     lead_count = fields.Integer(string="Customers", compute="_compute_lead_count")
-    funnel_layer = fields.Selection(FUNNEL_LAYERS, string="Funnel Layer")
+    funnel_layer = fields.Selection(FUNNEL_LAYERS)
 
     @api.depends("stage_id")
     def _compute_lead_count(self):
         counts = dict(
-            self.env["crm.lead"].with_context(active_test=False)._read_group(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group(
                 [("stage_id", "in", self.stage_id.ids)], ["stage_id"], ["__count"]
             )
         )

@@ -9,7 +9,16 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 # the deck's spreadsheet: one sub-sheet per layer, bottom of the funnel first (SPEC 9)
-WORKBOOK_LAYERS = ["implemented", "signed", "intent", "lead", "contacted", "graded", "resource", "abandoned"]
+WORKBOOK_LAYERS = [
+    "implemented",
+    "signed",
+    "intent",
+    "lead",
+    "contacted",
+    "graded",
+    "resource",
+    "abandoned",
+]
 TRACKING_CONTACTS = 3
 
 
@@ -20,13 +29,20 @@ class CrmFunnelWorkbook(models.TransientModel):
     _description = "Funnel Workbook Export"
 
     scope = fields.Selection(
-        [("mine", "My customers"), ("rep", "A rep"), ("team", "A sales team"), ("all", "Everything I can see")],
-        string="Customers", required=True, default="mine",
+        [
+            ("mine", "My customers"),
+            ("rep", "A rep"),
+            ("team", "A sales team"),
+            ("all", "Everything I can see"),
+        ],
+        string="Customers",
+        required=True,
+        default="mine",
     )
     user_id = fields.Many2one("res.users", string="Rep", domain=[("share", "=", False)])
     team_id = fields.Many2one("crm.team", string="Sales Team")
     file_data = fields.Binary(string="Workbook", readonly=True, attachment=False)
-    file_name = fields.Char(string="File Name", readonly=True)
+    file_name = fields.Char(readonly=True)
 
     def _domain(self):
         self.ensure_one()
@@ -39,36 +55,62 @@ class CrmFunnelWorkbook(models.TransientModel):
             domain.append(("user_id", "=", self.user_id.id))
         elif self.scope == "team":
             if not self.team_id:
-                raise UserError(self.env._("Choose the sales team whose customers to export."))
+                raise UserError(
+                    self.env._("Choose the sales team whose customers to export.")
+                )
             domain.append(("team_id", "=", self.team_id.id))
         return domain
 
     def _headers(self):
         return [
-            self.env._("Customer"), self.env._("Contact"), self.env._("Grade"), self.env._("Rep"),
-            self.env._("Entered Layer On"), self.env._("Days in Layer"), self.env._("Expected Revenue"),
-            self.env._("Next Activity"), self.env._("Tracking Record"),
+            self.env._("Customer"),
+            self.env._("Contact"),
+            self.env._("Grade"),
+            self.env._("Rep"),
+            self.env._("Entered Layer On"),
+            self.env._("Days in Layer"),
+            self.env._("Expected Revenue"),
+            self.env._("Next Activity"),
+            self.env._("Tracking Record"),
         ]
 
     @api.model
     def _display_width(self, value):
         text = str(value or "")
         longest = max(text.split("\n"), key=len) if text else ""
-        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in longest)
+        return sum(
+            2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in longest
+        )
 
     def _build(self):
         """The workbook as bytes; leads are read with the user's access rights."""
         self.ensure_one()
-        leads = self.env["crm.lead"].with_context(active_test=False).search(
-            self._domain(), order="funnel_layer_date, id"
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search(self._domain(), order="funnel_layer_date, id")
         )
         contacts = defaultdict(list)
-        for contact in self.env["crm.funnel.contact"].search([("lead_id", "in", leads.ids)], order="date desc, id desc"):
+        for contact in self.env["crm.funnel.contact"].search(
+            [("lead_id", "in", leads.ids)], order="date desc, id desc"
+        ):
             if len(contacts[contact.lead_id.id]) < TRACKING_CONTACTS:
                 contacts[contact.lead_id.id].append(contact)
-        kinds = dict(self.env["crm.funnel.contact"]._fields["kind"]._description_selection(self.env))
-        labels = dict(self.env["crm.lead"]._fields["funnel_layer"]._description_selection(self.env))
-        grades = dict(self.env["crm.lead"]._fields["funnel_grade"]._description_selection(self.env))
+        kinds = dict(
+            self.env["crm.funnel.contact"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )
+        labels = dict(
+            self.env["crm.lead"]
+            ._fields["funnel_layer"]
+            ._description_selection(self.env)
+        )
+        grades = dict(
+            self.env["crm.lead"]
+            ._fields["funnel_grade"]
+            ._description_selection(self.env)
+        )
         by_layer = defaultdict(list)
         for lead in leads:
             by_layer[lead.funnel_layer].append(lead)
@@ -88,8 +130,10 @@ class CrmFunnelWorkbook(models.TransientModel):
             for row, lead in enumerate(by_layer.get(layer, []), start=1):
                 activity = lead.activity_ids.sorted("date_deadline")[:1]
                 tracking = "\n".join(
-                    "%s %s%s" % (
-                        fields.Date.to_string(contact.date.date()), kinds.get(contact.kind, ""),
+                    "%s %s%s"
+                    % (
+                        fields.Date.to_string(contact.date.date()),
+                        kinds.get(contact.kind, ""),
                         f": {contact.note}" if contact.note else "",
                     )
                     for contact in contacts.get(lead.id, [])
@@ -102,8 +146,13 @@ class CrmFunnelWorkbook(models.TransientModel):
                     lead.funnel_layer_date,
                     lead.funnel_days_in_layer,
                     lead.expected_revenue,
-                    "%s %s" % (fields.Date.to_string(activity.date_deadline), activity.summary or activity.activity_type_id.name or "")
-                    if activity else "",
+                    "%s %s"
+                    % (
+                        fields.Date.to_string(activity.date_deadline),
+                        activity.summary or activity.activity_type_id.name or "",
+                    )
+                    if activity
+                    else "",
                     tracking,
                 ]
                 for column, value in enumerate(values):
@@ -115,7 +164,9 @@ class CrmFunnelWorkbook(models.TransientModel):
                         widths[column] = max(widths[column], len(f"{value or 0:,.2f}"))
                     elif column == 8:
                         sheet.write_string(row, column, value, wrap)
-                        widths[column] = max(widths[column], min(self._display_width(value), 60))
+                        widths[column] = max(
+                            widths[column], min(self._display_width(value), 60)
+                        )
                     else:
                         sheet.write(row, column, value)
                         widths[column] = max(widths[column], self._display_width(value))
@@ -137,7 +188,11 @@ class CrmFunnelWorkbook(models.TransientModel):
         self.write(
             {
                 "file_data": base64.b64encode(data),
-                "file_name": "%s-%s.xlsx" % (self.env._("sales-funnel"), fields.Date.to_string(fields.Date.today())),
+                "file_name": "%s-%s.xlsx"
+                % (
+                    self.env._("sales-funnel"),
+                    fields.Date.to_string(fields.Date.today()),
+                ),
             }
         )
         return {
