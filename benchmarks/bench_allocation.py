@@ -259,7 +259,7 @@ def create_won_revenue(env, reps, teams, rng):
             )
     won = env["crm.lead"].with_context(tracking_disable=True).create(vals_list)
     # crm may stamp date_closed with "now" when a lead is won: make sure the dates are ours
-    for lead, vals in zip(won, vals_list):
+    for lead, vals in zip(won, vals_list, strict=True):
         lead.date_closed = vals["date_closed"]
     return won
 
