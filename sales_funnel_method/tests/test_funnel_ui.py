@@ -57,7 +57,7 @@ class TestFunnelUi(HttpCase, SalesFunnelCommon):
         self.assertEqual(pool.user_id, self.user_rep)
         self.assertEqual(pool.funnel_assignment_ids.kind, "claim")
 
-    def test_rep_sees_the_fast_mover_on_top_of_my_funnel(self):
+    def _fast_and_slow(self):
         now = fields.Datetime.now()
         with freeze_time(now - timedelta(days=6)):
             slow = self._create_customers(
@@ -72,7 +72,21 @@ class TestFunnelUi(HttpCase, SalesFunnelCommon):
         with freeze_time(now - timedelta(hours=2)):
             slow.write({"stage_id": self.stages["lead"].id})  # nearly six days: slow
         self.assertTrue(fast.funnel_is_fast_mover)
+
+    def test_rep_sees_the_fast_mover_on_top_of_my_funnel(self):
+        self._fast_and_slow()
         self.start_tour("/odoo", "sales_funnel_method_my_funnel", login="funnel_rep")
+
+    def test_a_chinese_speaking_rep(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["sales_funnel_method"], ["zh_CN"], overwrite=True
+        )
+        self.user_rep.lang = "zh_CN"
+        self._fast_and_slow()
+        self.start_tour(
+            "/odoo", "sales_funnel_method_my_funnel_zh_cn", login="funnel_rep"
+        )
 
     def test_manager_reads_the_overview_and_exports_the_workbook(self):
         leads = self._create_customers(3, layer="resource", grade="a", name="Tour East")

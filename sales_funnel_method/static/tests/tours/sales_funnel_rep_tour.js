@@ -107,3 +107,29 @@ registry.category("web_tour.tours").add("sales_funnel_method_my_funnel", {
         },
     ],
 });
+
+// The same morning for a rep who works in Chinese: the deck's own words (SPEC).
+registry.category("web_tour.tours").add("sales_funnel_method_my_funnel_zh_cn", {
+    url: "/odoo",
+    steps: () => [
+        stepUtils.showAppsMenuItem(),
+        {
+            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
+            content: "打开客户关系管理",
+            run: "click",
+        },
+        {
+            trigger: ".o_breadcrumb:contains('我的销售漏斗')",
+        },
+        {
+            trigger: ".o_funnel_holdings:contains('拥有数/理想数')",
+        },
+        {
+            trigger: ".o_funnel_holdings .o_funnel_holding[data-layer='lead']:contains('有线索客户')",
+        },
+        {
+            trigger: ".o_list_view .o_data_row:first-child:contains('Tour Fast Mover'):contains('快速移动')",
+            content: "快速移动客户在最上面",
+        },
+    ],
+});
