@@ -1,4 +1,7 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .crm_stage import FUNNEL_LAYERS
 
@@ -50,6 +53,12 @@ class CrmFunnelContact(models.Model):
         readonly=True,
         help="The customer's layer when it was contacted.",
     )
+    received_date = fields.Datetime(
+        readonly=True,
+        help="When the rep received the customer (its latest allocation, claim or hand-over "
+        "to this rep before the contact, else when the customer was opened): the origin of "
+        "the contact time curve.",
+    )
     source = fields.Selection(
         [
             ("log", "Logged by the rep"),
@@ -63,6 +72,43 @@ class CrmFunnelContact(models.Model):
         "mail.message", string="Chatter Message", readonly=True, ondelete="set null"
     )
     company_id = fields.Many2one("res.company", index=True, readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        contacts = super().create(vals_list)
+        contacts.filtered(
+            lambda contact: not contact.received_date
+        )._funnel_set_received_date()
+        return contacts
+
+    def _funnel_set_received_date(self):
+        """Date each contact from the moment its rep received the customer, with one
+        query for the whole batch."""
+        if not self:
+            return
+        self.env["crm.funnel.assignment"].flush_model(["lead_id", "user_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT lead_id, user_id, date FROM crm_funnel_assignment
+                    WHERE lead_id = ANY(%s) AND user_id IS NOT NULL
+                 ORDER BY date""",
+                list(set(self.lead_id.ids)),
+            )
+        )
+        received = defaultdict(list)
+        for lead_id, user_id, date in self.env.cr.fetchall():
+            received[(lead_id, user_id)].append(date)
+        for contact in self:
+            dates = [
+                date
+                for date in received.get((contact.lead_id.id, contact.user_id.id), [])
+                if date <= contact.date
+            ]
+            contact.received_date = (
+                dates[-1]
+                if dates
+                else contact.lead_id.date_open or contact.lead_id.create_date
+            )
 
     @api.model
     def _funnel_record(

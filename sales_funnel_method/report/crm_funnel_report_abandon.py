@@ -53,21 +53,20 @@ class CrmFunnelReportAbandon(models.Model):
     )
 
     def _query(self):
+        # ids come from the sources (a row number over the union would keep the
+        # date filter from reaching the tables)
         return SQL(
             """
-            SELECT ROW_NUMBER() OVER (ORDER BY events.date, events.kind, events.source_id) AS id, events.*
-              FROM (
-                SELECT 'abandon' AS kind, move.id AS source_id, move.lead_id, move.date,
-                       move.user_id, move.team_id, move.company_id,
-                       1 AS abandoned_count, 0 AS received_count, NULL::float AS abandon_ratio
-                  FROM crm_funnel_move move
-                 WHERE move.move_type = 'abandon' AND move.user_id IS NOT NULL
-                UNION ALL
-                SELECT 'received', assignment.id, assignment.lead_id, assignment.date,
-                       assignment.user_id, assignment.team_id, assignment.company_id,
-                       0, 1, NULL::float
-                  FROM crm_funnel_assignment assignment
-                 WHERE assignment.user_id IS NOT NULL
-              ) events
+            SELECT move.id * 2 AS id, move.lead_id, move.date,
+                   move.user_id, move.team_id, move.company_id,
+                   1 AS abandoned_count, 0 AS received_count, NULL::float AS abandon_ratio
+              FROM crm_funnel_move move
+             WHERE move.move_type = 'abandon' AND move.user_id IS NOT NULL
+            UNION ALL
+            SELECT assignment.id * 2 + 1, assignment.lead_id, assignment.date,
+                   assignment.user_id, assignment.team_id, assignment.company_id,
+                   0, 1, NULL::float
+              FROM crm_funnel_assignment assignment
+             WHERE assignment.user_id IS NOT NULL
             """
         )

@@ -24,9 +24,8 @@ class CrmFunnelReportContact(models.Model):
             "team_id",
             "layer",
             "company_id",
+            "received_date",
         ],
-        "crm.funnel.assignment": ["lead_id", "date", "user_id"],
-        "crm.lead": ["date_open", "create_date"],
     }
     _funnel_ratios = {
         "contacts_per_customer": (
@@ -64,20 +63,11 @@ class CrmFunnelReportContact(models.Model):
             """
             SELECT contact.id, contact.lead_id, contact.date, contact.user_id, contact.team_id,
                    contact.company_id, contact.layer, contact.kind,
-                   GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.date - COALESCE(
-                       received.date, lead.date_open, lead.create_date))) / 86400), 0)::int
-                       AS days_since_received,
+                   GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.date - contact.received_date))
+                                  / 86400), 0)::int AS days_since_received,
                    1 AS contact_count,
                    contact.lead_id AS customer_count,
                    1.0 AS contacts_per_customer
               FROM crm_funnel_contact contact
-              JOIN crm_lead lead ON lead.id = contact.lead_id
-         LEFT JOIN LATERAL (
-                    SELECT assignment.date FROM crm_funnel_assignment assignment
-                     WHERE assignment.lead_id = contact.lead_id
-                       AND assignment.user_id = contact.user_id
-                       AND assignment.date <= contact.date
-                  ORDER BY assignment.date DESC LIMIT 1
-                   ) received ON TRUE
             """
         )

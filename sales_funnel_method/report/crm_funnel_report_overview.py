@@ -46,30 +46,38 @@ class CrmFunnelReportOverview(models.Model):
 
     def _query(self):
         layers = [key for key, _label in FUNNEL_LAYERS[:6]]
+        # ids come from the moves (a row number over the union would keep the
+        # date filter from reaching the moves); the ideal rows of an entry are
+        # built in the same scan, from the reach rates gathered in one row
         return SQL(
             """
             WITH reach AS (
-                SELECT funnel_layer AS layer, MAX(funnel_ideal_reach_rate) / 100.0 AS rate
-                  FROM crm_stage
-                 WHERE funnel_layer = ANY(%(layers)s) AND funnel_ideal_reach_rate > 0
-              GROUP BY funnel_layer
+                SELECT ARRAY_AGG(layer ORDER BY layer) AS layers,
+                       ARRAY_AGG(rate ORDER BY layer) AS rates,
+                       ARRAY_AGG(rank ORDER BY layer) AS ranks
+                  FROM (
+                    SELECT stage.funnel_layer AS layer,
+                           MAX(stage.funnel_ideal_reach_rate) / 100.0 AS rate,
+                           ARRAY_POSITION(%(layers)s::varchar[], stage.funnel_layer::varchar) AS rank
+                      FROM crm_stage stage
+                     WHERE stage.funnel_layer = ANY(%(layers)s)
+                       AND stage.funnel_ideal_reach_rate > 0
+                  GROUP BY stage.funnel_layer
+                  ) rate
             )
-            SELECT ROW_NUMBER() OVER (ORDER BY rows.date, rows.move_id, rows.kind, rows.layer) AS id,
-                   rows.date, rows.user_id, rows.team_id, rows.company_id, rows.layer, rows.kind,
-                   rows.customer_count
-              FROM (
-                SELECT move.id AS move_id, move.date, move.user_id, move.team_id, move.company_id,
-                       move.to_layer AS layer, 'actual' AS kind, 1.0 AS customer_count
-                  FROM crm_funnel_move move
-                 WHERE move.move_type IN ('forward', 'entry', 'reopen')
-                   AND move.to_layer = ANY(%(layers)s)
-                UNION ALL
-                SELECT move.id, move.date, move.user_id, move.team_id, move.company_id,
-                       reach.layer, 'ideal', reach.rate
-                  FROM crm_funnel_move move
-                 CROSS JOIN reach
-                 WHERE move.move_type IN ('entry', 'reopen') AND move.to_layer = 'resource'
-              ) rows
+            SELECT move.id * 8 AS id, move.date, move.user_id, move.team_id, move.company_id,
+                   move.to_layer AS layer, 'actual' AS kind, 1.0 AS customer_count
+              FROM crm_funnel_move move
+             WHERE move.move_type IN ('forward', 'entry', 'reopen')
+               AND move.to_layer = ANY(%(layers)s)
+            UNION ALL
+            SELECT move.id * 8 + ideal.rank, move.date, move.user_id, move.team_id, move.company_id,
+                   ideal.layer, 'ideal', ideal.rate
+              FROM crm_funnel_move move
+             CROSS JOIN reach
+             CROSS JOIN LATERAL unnest(reach.layers, reach.rates, reach.ranks)
+                   AS ideal(layer, rate, rank)
+             WHERE move.move_type IN ('entry', 'reopen') AND move.to_layer = 'resource'
             """,
             layers=layers,
         )
