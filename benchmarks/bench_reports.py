@@ -48,14 +48,14 @@ if ODOO_PATH not in sys.path:
     sys.path.insert(0, ODOO_PATH)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+# the database, the Odoo configuration and the reps are handled as in the allocation benchmark
+from bench_allocation import create_reps, drop_database, ensure_database, write_conf  # noqa: E402
+
 import odoo  # noqa: E402
 from odoo import Command  # noqa: E402
 from odoo.osv import expression  # noqa: E402
 from odoo.tools import SQL  # noqa: E402
 from odoo.tools.safe_eval import safe_eval  # noqa: E402
-
-# the database, the Odoo configuration and the reps are handled as in the allocation benchmark
-from bench_allocation import create_reps, drop_database, ensure_database, write_conf  # noqa: E402
 
 TEAM_COUNT = 5
 # every customer the benchmark creates is named with this prefix; its moves,
@@ -67,14 +67,29 @@ TEAM_NAME = PREFIX + " Reports Team %d"
 DATA_PARAM = "sales_funnel_bench_reports.data"
 WINDOW_DAYS = 56  # the moves are spread over the last 8 weeks
 
-LAYERS = ["resource", "graded", "contacted", "lead", "intent", "signed", "implemented", "abandoned"]
+LAYERS = [
+    "resource",
+    "graded",
+    "contacted",
+    "lead",
+    "intent",
+    "signed",
+    "implemented",
+    "abandoned",
+]
 RANK = {layer: rank for rank, layer in enumerate(LAYERS, start=1)}
 PAST_GRADED = {"contacted", "lead", "intent", "signed", "implemented"}
 # where the customers are at the end (SPEC 2: many resources and graded ones,
 # fewer with an intent or signed); the abandoned ones are archived (Odoo's "lost")
 FINAL_LAYERS = {
-    "resource": 28, "graded": 24, "contacted": 17, "lead": 11,
-    "intent": 6, "signed": 4, "implemented": 2, "abandoned": 8,
+    "resource": 28,
+    "graded": 24,
+    "contacted": 17,
+    "lead": 11,
+    "intent": 6,
+    "signed": 4,
+    "implemented": 2,
+    "abandoned": 8,
 }
 # the layer a customer was in before it reached a layer, walking its path back:
 # mostly the layer above (a move down the funnel), sometimes two above (a
@@ -88,34 +103,74 @@ PREDECESSORS = {
     "intent": {"lead": 90, "contacted": 10},
     "signed": {"intent": 90, "lead": 10},
     "implemented": {"signed": 100},
-    "abandoned": {"resource": 30, "graded": 30, "contacted": 20, "lead": 15, "intent": 5},
+    "abandoned": {
+        "resource": 30,
+        "graded": 30,
+        "contacted": 20,
+        "lead": 15,
+        "intent": 5,
+    },
 }
 PROBABILITY = {
-    "resource": 10, "graded": 20, "contacted": 30, "lead": 50, "intent": 70,
-    "signed": 100, "implemented": 100, "abandoned": 0,
+    "resource": 10,
+    "graded": 20,
+    "contacted": 30,
+    "lead": 50,
+    "intent": 70,
+    "signed": 100,
+    "implemented": 100,
+    "abandoned": 0,
 }
-CONTACT_KINDS = {"phone": 50, "email": 20, "visit": 10, "demo": 8, "fax_mail": 5, "salon": 4, "other": 3}
+CONTACT_KINDS = {
+    "phone": 50,
+    "email": 20,
+    "visit": 10,
+    "demo": 8,
+    "fax_mail": 5,
+    "salon": 4,
+    "other": 3,
+}
 CONTACT_SOURCES = {"log": 70, "activity": 20, "email": 10}
 
 # the reports, as the menu opens them: (label, action, pivot view)
 REPORTS = [
-    ("overview", "sales_funnel_method.crm_funnel_report_overview_action",
-     "sales_funnel_method.crm_funnel_report_overview_view_pivot"),
-    ("holding", "sales_funnel_method.crm_funnel_report_holding_action",
-     "sales_funnel_method.crm_funnel_report_holding_view_pivot"),
-    ("move", "sales_funnel_method.crm_funnel_report_move_action",
-     "sales_funnel_method.crm_funnel_report_move_view_pivot"),
-    ("abandon", "sales_funnel_method.crm_funnel_report_abandon_action",
-     "sales_funnel_method.crm_funnel_report_abandon_view_pivot"),
-    ("contact", "sales_funnel_method.crm_funnel_report_contact_action",
-     "sales_funnel_method.crm_funnel_report_contact_view_pivot"),
+    (
+        "overview",
+        "sales_funnel_method.crm_funnel_report_overview_action",
+        "sales_funnel_method.crm_funnel_report_overview_view_pivot",
+    ),
+    (
+        "holding",
+        "sales_funnel_method.crm_funnel_report_holding_action",
+        "sales_funnel_method.crm_funnel_report_holding_view_pivot",
+    ),
+    (
+        "move",
+        "sales_funnel_method.crm_funnel_report_move_action",
+        "sales_funnel_method.crm_funnel_report_move_view_pivot",
+    ),
+    (
+        "abandon",
+        "sales_funnel_method.crm_funnel_report_abandon_action",
+        "sales_funnel_method.crm_funnel_report_abandon_view_pivot",
+    ),
+    (
+        "contact",
+        "sales_funnel_method.crm_funnel_report_contact_action",
+        "sales_funnel_method.crm_funnel_report_contact_view_pivot",
+    ),
 ]
-ODOO_REPORT = ("odoo pipeline", "crm.crm_opportunity_report_action", "crm.crm_opportunity_report_view_pivot")
+ODOO_REPORT = (
+    "odoo pipeline",
+    "crm.crm_opportunity_report_action",
+    "crm.crm_opportunity_report_view_pivot",
+)
 
 
 # ------------------------------------------------------------
 # DATA
 # ------------------------------------------------------------
+
 
 def weighted(rng, choices):
     return rng.choices(list(choices), weights=list(choices.values()))[0]
@@ -130,25 +185,37 @@ def data_signature(customers, moves_per_customer, reps, seed, today):
 
 def bench_counts(cr):
     """(customers, moves, contacts, assignments) of the benchmark's customers."""
-    cr.execute(SQL(
-        """SELECT (SELECT COUNT(*) FROM bench_lead),
+    cr.execute(
+        SQL(
+            """SELECT (SELECT COUNT(*) FROM bench_lead),
                   (SELECT COUNT(*) FROM crm_funnel_move m JOIN bench_lead l ON l.id = m.lead_id),
                   (SELECT COUNT(*) FROM crm_funnel_contact c JOIN bench_lead l ON l.id = c.lead_id),
                   (SELECT COUNT(*) FROM crm_funnel_assignment a JOIN bench_lead l ON l.id = a.lead_id)""",
-    ))
+        )
+    )
     return cr.fetchone()
 
 
 def create_bench_lead_table(cr):
     """The benchmark's customers, in a temporary table (ids only)."""
-    cr.execute("CREATE TEMPORARY TABLE IF NOT EXISTS bench_lead (id integer PRIMARY KEY)")
+    cr.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS bench_lead (id integer PRIMARY KEY)"
+    )
     cr.execute("TRUNCATE bench_lead")
-    cr.execute(SQL(
-        "INSERT INTO bench_lead SELECT id FROM crm_lead WHERE name LIKE %s", f"{PREFIX} Customer %"
-    ))
+    cr.execute(
+        SQL(
+            "INSERT INTO bench_lead SELECT id FROM crm_lead WHERE name LIKE %s",
+            f"{PREFIX} Customer %",
+        )
+    )
 
 
-DATA_TABLES = ("crm_lead", "crm_funnel_move", "crm_funnel_contact", "crm_funnel_assignment")
+DATA_TABLES = (
+    "crm_lead",
+    "crm_funnel_move",
+    "crm_funnel_contact",
+    "crm_funnel_assignment",
+)
 
 
 def vacuum(cr, analyze=False):
@@ -156,8 +223,13 @@ def vacuum(cr, analyze=False):
     cr.commit()
     cr._cnx.autocommit = True
     try:
-        cr.execute(SQL("VACUUM %s %s", SQL("ANALYZE") if analyze else SQL(),
-                       SQL(", ").join(SQL.identifier(table) for table in DATA_TABLES)))
+        cr.execute(
+            SQL(
+                "VACUUM %s %s",
+                SQL("ANALYZE") if analyze else SQL(),
+                SQL(", ").join(SQL.identifier(table) for table in DATA_TABLES),
+            )
+        )
     finally:
         cr._cnx.autocommit = False
 
@@ -176,9 +248,12 @@ def remove_previous_data(cr):
     print(f"removing the previous run's data ({count} customers)", flush=True)
     # the children first, set-based: a cascade would delete them lead by lead
     for table in ("crm_funnel_move", "crm_funnel_contact", "crm_funnel_assignment"):
-        cr.execute(SQL(
-            "DELETE FROM %s WHERE lead_id IN (SELECT id FROM bench_lead)", SQL.identifier(table)
-        ))
+        cr.execute(
+            SQL(
+                "DELETE FROM %s WHERE lead_id IN (SELECT id FROM bench_lead)",
+                SQL.identifier(table),
+            )
+        )
     cr.execute("DELETE FROM crm_lead WHERE id IN (SELECT id FROM bench_lead)")
     cr.execute("TRUNCATE bench_lead")
     vacuum(cr)
@@ -190,7 +265,14 @@ def ensure_teams(env, reps):
     # a rep belongs to one of these teams only: first remove any other membership
     # (Odoo refuses a second active one), then the teams' other members
     env["crm.team.member"].with_context(active_test=False).search(
-        [("user_id", "in", reps.ids), ("crm_team_id.name", "not in", [TEAM_NAME % (i + 1) for i in range(TEAM_COUNT)])]
+        [
+            ("user_id", "in", reps.ids),
+            (
+                "crm_team_id.name",
+                "not in",
+                [TEAM_NAME % (i + 1) for i in range(TEAM_COUNT)],
+            ),
+        ]
     ).unlink()
     teams = Team.browse()
     for index in range(TEAM_COUNT):
@@ -198,14 +280,26 @@ def ensure_teams(env, reps):
         members = reps[index::TEAM_COUNT]
         team = Team.search([("name", "=", name)], limit=1)
         if not team:
-            team = Team.create({"name": name, "use_leads": True, "use_opportunities": True})
+            team = Team.create(
+                {"name": name, "use_leads": True, "use_opportunities": True}
+            )
         team.active = True
         current = team.crm_team_member_all_ids
-        stale = current.filtered(lambda member: member.user_id not in members or not member.active)
+        stale = current.filtered(
+            lambda member, members=members: (
+                member.user_id not in members or not member.active
+            )
+        )
         stale.unlink()
         missing = members - (current - stale).user_id
         if missing:
-            team.write({"crm_team_member_ids": [Command.create({"user_id": rep.id}) for rep in missing]})
+            team.write(
+                {
+                    "crm_team_member_ids": [
+                        Command.create({"user_id": rep.id}) for rep in missing
+                    ]
+                }
+            )
         teams |= team
     return teams
 
@@ -259,7 +353,9 @@ class Copier:
         self.count = 0
 
     def add(self, *values):
-        self.buffer.write("\t".join("\\N" if value is None else str(value) for value in values))
+        self.buffer.write(
+            "\t".join("\\N" if value is None else str(value) for value in values)
+        )
         self.buffer.write("\n")
         self.count += 1
 
@@ -279,44 +375,126 @@ def generate(env, customers, moves_per_customer, reps, teams, seed):
     window_start = now - timedelta(days=WINDOW_DAYS)
     window = (WINDOW_DAYS * 86400) - 3600
     company_id = env.company.id
-    stages = {layer: env.ref(f"sales_funnel_method.crm_stage_{layer}") for layer in LAYERS}
+    stages = {
+        layer: env.ref(f"sales_funnel_method.crm_stage_{layer}") for layer in LAYERS
+    }
     stage_ids = {layer: stage.id for layer, stage in stages.items()}
     ideal_days = {layer: stage.funnel_ideal_days for layer, stage in stages.items()}
     rep_ids = reps.ids
     team_of = {rep.id: teams[index % TEAM_COUNT].id for index, rep in enumerate(reps)}
     admin_id = odoo.SUPERUSER_ID
 
-    cr.execute(SQL("SELECT nextval('crm_lead_id_seq') FROM generate_series(1, %s)", customers))
+    cr.execute(
+        SQL("SELECT nextval('crm_lead_id_seq') FROM generate_series(1, %s)", customers)
+    )
     lead_ids = [row[0] for row in cr.fetchall()]
 
-    leads = Copier("crm_lead", [
-        "id", "name", "type", "active", "stage_id", "funnel_layer", "funnel_layer_date", "funnel_grade",
-        "user_id", "team_id", "company_id", "probability", "automated_probability", "expected_revenue",
-        "prorated_revenue", "priority", "color", "email_from", "email_normalized", "partner_name",
-        "date_open", "date_last_stage_update", "date_closed", "funnel_abandoned_by_id",
-        "create_uid", "write_uid", "create_date", "write_date",
-    ])
-    moves = Copier("crm_funnel_move", [
-        "lead_id", "date", "from_layer", "to_layer", "from_stage_id", "to_stage_id", "move_type",
-        "skipped_layers", "from_ideal_days", "days_in_layer", "changed_by_id", "user_id", "team_id",
-        "company_id", "create_uid", "write_uid", "create_date", "write_date",
-    ])
-    contacts = Copier("crm_funnel_contact", [
-        "lead_id", "date", "kind", "user_id", "team_id", "layer", "source", "company_id",
-        "create_uid", "write_uid", "create_date", "write_date",
-    ])
-    assignments = Copier("crm_funnel_assignment", [
-        "lead_id", "date", "kind", "user_id", "previous_user_id", "team_id", "assigned_by_id",
-        "grade", "layer", "company_id", "create_uid", "write_uid", "create_date", "write_date",
-    ])
+    leads = Copier(
+        "crm_lead",
+        [
+            "id",
+            "name",
+            "type",
+            "active",
+            "stage_id",
+            "funnel_layer",
+            "funnel_layer_date",
+            "funnel_grade",
+            "user_id",
+            "team_id",
+            "company_id",
+            "probability",
+            "automated_probability",
+            "expected_revenue",
+            "prorated_revenue",
+            "priority",
+            "color",
+            "email_from",
+            "email_normalized",
+            "partner_name",
+            "date_open",
+            "date_last_stage_update",
+            "date_closed",
+            "funnel_abandoned_by_id",
+            "create_uid",
+            "write_uid",
+            "create_date",
+            "write_date",
+        ],
+    )
+    moves = Copier(
+        "crm_funnel_move",
+        [
+            "lead_id",
+            "date",
+            "from_layer",
+            "to_layer",
+            "from_stage_id",
+            "to_stage_id",
+            "move_type",
+            "skipped_layers",
+            "from_ideal_days",
+            "days_in_layer",
+            "changed_by_id",
+            "user_id",
+            "team_id",
+            "company_id",
+            "create_uid",
+            "write_uid",
+            "create_date",
+            "write_date",
+        ],
+    )
+    contacts = Copier(
+        "crm_funnel_contact",
+        [
+            "lead_id",
+            "date",
+            "kind",
+            "user_id",
+            "team_id",
+            "layer",
+            "source",
+            "company_id",
+            "received_date",
+            "create_uid",
+            "write_uid",
+            "create_date",
+            "write_date",
+        ],
+    )
+    assignments = Copier(
+        "crm_funnel_assignment",
+        [
+            "lead_id",
+            "date",
+            "kind",
+            "user_id",
+            "previous_user_id",
+            "team_id",
+            "assigned_by_id",
+            "grade",
+            "layer",
+            "company_id",
+            "create_uid",
+            "write_uid",
+            "create_date",
+            "write_date",
+        ],
+    )
 
     for index, lead_id in enumerate(lead_ids):
         final = weighted(rng, FINAL_LAYERS)
         path = customer_path(rng, final, moves_per_customer)
-        dates = sorted(window_start + timedelta(seconds=rng.randrange(window)) for _i in path)
+        dates = sorted(
+            window_start + timedelta(seconds=rng.randrange(window)) for _i in path
+        )
         # a customer needs a grade to go past the graded layer (SPEC 3)
-        grade = rng.choice(["a", "b", "c"]) if PAST_GRADED.intersection(path) \
+        grade = (
+            rng.choice(["a", "b", "c"])
+            if PAST_GRADED.intersection(path)
             else rng.choice(["a", "b", "c", None])
+        )
         # who held the customer: a rep from its entry, nobody between an abandon and
         # the next assignment after its reopening
         holder = rng.choice(rep_ids)
@@ -325,10 +503,24 @@ def generate(env, customers, moves_per_customer, reps, teams, seed):
         held_since = dates[0]
         abandoned_by = None
         date_open = dates[0]
-        assignments.add(lead_id, dates[0], "allocation", holder, None, team_id, admin_id,
-                        grade, path[0], company_id, admin_id, admin_id, dates[0], dates[0])
+        assignments.add(
+            lead_id,
+            dates[0],
+            "allocation",
+            holder,
+            None,
+            team_id,
+            admin_id,
+            grade,
+            path[0],
+            company_id,
+            admin_id,
+            admin_id,
+            dates[0],
+            dates[0],
+        )
         previous = None
-        for step, (layer, date) in enumerate(zip(path, dates)):
+        for step, (layer, date) in enumerate(zip(path, dates, strict=False)):
             kind = move_type(previous, layer)
             if kind == "reopen":
                 user_id = None
@@ -337,17 +529,47 @@ def generate(env, customers, moves_per_customer, reps, teams, seed):
                     # someone claimed or was allocated the reopened customer before this move
                     holder = rng.choice(rep_ids)
                     team_id = team_of[holder]
-                    received = dates[step - 1] + (date - dates[step - 1]) * rng.uniform(0.05, 0.5)
-                    assignments.add(lead_id, received, rng.choice(["allocation", "claim"]), holder, None,
-                                    team_id, admin_id, grade, "resource", company_id,
-                                    admin_id, admin_id, received, received)
+                    received = dates[step - 1] + (date - dates[step - 1]) * rng.uniform(
+                        0.05, 0.5
+                    )
+                    assignments.add(
+                        lead_id,
+                        received,
+                        rng.choice(["allocation", "claim"]),
+                        holder,
+                        None,
+                        team_id,
+                        admin_id,
+                        grade,
+                        "resource",
+                        company_id,
+                        admin_id,
+                        admin_id,
+                        received,
+                        received,
+                    )
                     held_since = date_open = received
                 user_id = holder
             days = (date - dates[step - 1]).total_seconds() / 86400 if previous else 0.0
             moves.add(
-                lead_id, date, previous, layer, stage_ids.get(previous), stage_ids[layer], kind,
-                skipped_layers(previous, layer), ideal_days[previous] if previous else 0, f"{days:.2f}",
-                user_id or admin_id, user_id, team_id, company_id, admin_id, admin_id, date, date,
+                lead_id,
+                date,
+                previous,
+                layer,
+                stage_ids.get(previous),
+                stage_ids[layer],
+                kind,
+                skipped_layers(previous, layer),
+                ideal_days[previous] if previous else 0,
+                f"{days:.2f}",
+                user_id or admin_id,
+                user_id,
+                team_id,
+                company_id,
+                admin_id,
+                admin_id,
+                date,
+                date,
             )
             if kind == "abandon":
                 held.append((held_since, date, holder, team_id))
@@ -360,8 +582,22 @@ def generate(env, customers, moves_per_customer, reps, teams, seed):
             holder = rng.choice(rep_ids)
             team_id = team_of[holder]
             received = dates[-1] + (now - dates[-1]) * rng.uniform(0.05, 0.5)
-            assignments.add(lead_id, received, "claim", holder, None, team_id, holder, grade, "resource",
-                            company_id, admin_id, admin_id, received, received)
+            assignments.add(
+                lead_id,
+                received,
+                "claim",
+                holder,
+                None,
+                team_id,
+                holder,
+                grade,
+                "resource",
+                company_id,
+                admin_id,
+                admin_id,
+                received,
+                received,
+            )
             held.append((received, now, holder, team_id))
             date_open = received
 
@@ -369,31 +605,66 @@ def generate(env, customers, moves_per_customer, reps, teams, seed):
         length = sum((end - start).total_seconds() for start, end, _rep, _team in held)
         for _i in range(rng.randint(1, 5) if length > 0 else 0):
             offset = rng.uniform(0, length)
-            for start, end, rep, rep_team in held:
+            for start, end, rep, rep_team in held:  # noqa: B007 (used after the break)
                 span = (end - start).total_seconds()
                 if offset <= span:
                     break
                 offset -= span
             date = (start + timedelta(seconds=offset)).replace(microsecond=0)
             layer = path[0]
-            for step_layer, step_date in zip(path, dates):
+            for step_layer, step_date in zip(path, dates, strict=False):
                 if step_date > date:
                     break
                 layer = step_layer
-            contacts.add(lead_id, date, weighted(rng, CONTACT_KINDS), rep, rep_team, layer,
-                         weighted(rng, CONTACT_SOURCES), company_id, admin_id, admin_id, date, date)
+            # the rep received the customer when their holding period began
+            contacts.add(
+                lead_id,
+                date,
+                weighted(rng, CONTACT_KINDS),
+                rep,
+                rep_team,
+                layer,
+                weighted(rng, CONTACT_SOURCES),
+                company_id,
+                start,
+                admin_id,
+                admin_id,
+                date,
+                date,
+            )
 
         revenue = rng.randrange(1, 100) * 1000
         probability = PROBABILITY[final]
         active = final != "abandoned"
         leads.add(
-            lead_id, CUSTOMER_NAME % index, "opportunity", "t" if active else "f", stage_ids[final], final,
-            dates[-1], grade, holder, team_id, company_id, probability, probability, revenue,
-            revenue * probability / 100, rng.choice("0001123"), 0,
-            f"customer{index:07d}@bench.example.com", f"customer{index:07d}@bench.example.com",
-            f"Bench Company {index:07d}", date_open, dates[-1],
-            dates[-1] if final in ("signed", "implemented", "abandoned") else None, abandoned_by,
-            admin_id, admin_id, dates[0], dates[-1],
+            lead_id,
+            CUSTOMER_NAME % index,
+            "opportunity",
+            "t" if active else "f",
+            stage_ids[final],
+            final,
+            dates[-1],
+            grade,
+            holder,
+            team_id,
+            company_id,
+            probability,
+            probability,
+            revenue,
+            revenue * probability / 100,
+            rng.choice("0001123"),
+            0,
+            f"customer{index:07d}@bench.example.com",
+            f"customer{index:07d}@bench.example.com",
+            f"Bench Company {index:07d}",
+            date_open,
+            dates[-1],
+            dates[-1] if final in ("signed", "implemented", "abandoned") else None,
+            abandoned_by,
+            admin_id,
+            admin_id,
+            dates[0],
+            dates[-1],
         )
         if (index + 1) % 20000 == 0 or index + 1 == customers:
             leads.copy(cr)
@@ -411,19 +682,32 @@ def prepare_data(env, args):
     reps = create_reps(env, args.reps)
     teams = ensure_teams(env, reps)
     env.flush_all()
-    signature = data_signature(args.customers, args.moves_per_customer, args.reps, args.seed,
-                               datetime.now().date())
+    signature = data_signature(
+        args.customers,
+        args.moves_per_customer,
+        args.reps,
+        args.seed,
+        datetime.now().date(),
+    )
     create_bench_lead_table(cr)
     expected = (args.customers, args.customers * args.moves_per_customer)
     Param = env["ir.config_parameter"].sudo()
-    if not args.regenerate and Param.get_param(DATA_PARAM) == signature \
-            and bench_counts(cr)[:2] == expected:
+    if (
+        not args.regenerate
+        and Param.get_param(DATA_PARAM) == signature
+        and bench_counts(cr)[:2] == expected
+    ):
         print(f"reusing the data of an earlier run ({signature})", flush=True)
         return reps, teams
     remove_previous_data(cr)
     Param.set_param(DATA_PARAM, False)
-    print(f"generating {args.customers} customers, {args.customers * args.moves_per_customer} moves", flush=True)
-    counts = generate(env, args.customers, args.moves_per_customer, reps, teams, args.seed)
+    print(
+        f"generating {args.customers} customers, {args.customers * args.moves_per_customer} moves",
+        flush=True,
+    )
+    counts = generate(
+        env, args.customers, args.moves_per_customer, reps, teams, args.seed
+    )
     env.invalidate_all()
     Param.set_param(DATA_PARAM, signature)
     env.flush_all()
@@ -432,7 +716,8 @@ def prepare_data(env, args):
     # empty end of the tables, and ANALYZE gives the planner the new figures
     vacuum(cr, analyze=True)
     print(
-        f"data ready in {time.perf_counter() - start:.0f} s (written in {generated:.0f} s, then VACUUM ANALYZE): "
+        f"data ready in {time.perf_counter() - start:.0f} s "
+        f"(written in {generated:.0f} s, then VACUUM ANALYZE): "
         "%d customers, %d moves, %d contacts, %d assignments" % counts,
         flush=True,
     )
@@ -442,6 +727,7 @@ def prepare_data(env, args):
 # ------------------------------------------------------------
 # MEASURE
 # ------------------------------------------------------------
+
 
 def period_domain(field, period, now):
     """The domain of a date filter's default period, as the web client builds it
@@ -454,8 +740,11 @@ def period_domain(field, period, now):
         last = first.replace(year=first.year + 1) - timedelta(seconds=1)
     else:
         raise ValueError(f"default period {period!r} not supported by the benchmark")
-    return ["&", (field, ">=", first.strftime("%Y-%m-%d %H:%M:%S")),
-            (field, "<=", last.strftime("%Y-%m-%d %H:%M:%S"))]
+    return [
+        "&",
+        (field, ">=", first.strftime("%Y-%m-%d %H:%M:%S")),
+        (field, "<=", last.strftime("%Y-%m-%d %H:%M:%S")),
+    ]
 
 
 def pivot_spec(env, label, action_xmlid, view_xmlid):
@@ -464,7 +753,9 @@ def pivot_spec(env, label, action_xmlid, view_xmlid):
     action = env.ref(action_xmlid)
     model = env[action.res_model]
     view = env.ref(view_xmlid)
-    arch = etree.fromstring(model.get_views([(view.id, "pivot")])["views"]["pivot"]["arch"])
+    arch = etree.fromstring(
+        model.get_views([(view.id, "pivot")])["views"]["pivot"]["arch"]
+    )
     rows, cols, measures = [], [], []
     for node in arch.iter("field"):
         name, kind = node.get("name"), node.get("type")
@@ -477,30 +768,52 @@ def pivot_spec(env, label, action_xmlid, view_xmlid):
             cols.append(groupby)
         elif kind == "measure":
             field = model._fields[name]
-            measures.append(f"{name}:{'count_distinct' if field.type == 'many2one' else field.aggregator}")
+            measures.append(
+                f"{name}:{'count_distinct' if field.type == 'many2one' else field.aggregator}"
+            )
     measures = measures or ["__count"]
 
-    context = safe_eval(action.context or "{}", {"uid": env.uid, "context_today": datetime.today})
+    context = safe_eval(
+        action.context or "{}", {"uid": env.uid, "context_today": datetime.today}
+    )
     search_view = action.search_view_id
     search_arch = etree.fromstring(
-        model.get_views([(search_view.id if search_view else False, "search")])["views"]["search"]["arch"]
+        model.get_views([(search_view.id if search_view else False, "search")])[
+            "views"
+        ]["search"]["arch"]
     )
     # the client's default filters: those of the search view named in the action's
     # search_default_* keys (a filter hidden from the user by its groups is not there)
-    filters = {node.get("name"): node for node in search_arch.iter("filter") if node.get("name")}
+    filters = {
+        node.get("name"): node
+        for node in search_arch.iter("filter")
+        if node.get("name")
+    }
     domains, applied = [], []
     for key, value in context.items():
         if not key.startswith("search_default_") or not value:
             continue
-        node = filters.get(key[len("search_default_"):])
+        node = filters.get(key[len("search_default_") :])
         if node is None:
             continue
         if node.get("date"):
-            domains.append(period_domain(node.get("date"), node.get("default_period") or "month",
-                                         datetime.now()))
-            applied.append(f"{node.get('name')} (this {node.get('default_period') or 'month'})")
+            domains.append(
+                period_domain(
+                    node.get("date"),
+                    node.get("default_period") or "month",
+                    datetime.now(),
+                )
+            )
+            applied.append(
+                f"{node.get('name')} (this {node.get('default_period') or 'month'})"
+            )
         elif node.get("domain"):
-            domains.append(safe_eval(node.get("domain"), {"uid": env.uid, "context_today": datetime.today}))
+            domains.append(
+                safe_eval(
+                    node.get("domain"),
+                    {"uid": env.uid, "context_today": datetime.today},
+                )
+            )
             applied.append(node.get("name"))
     domain = expression.AND(domains) if domains else []
     return {
@@ -511,7 +824,11 @@ def pivot_spec(env, label, action_xmlid, view_xmlid):
         "rows": rows,
         "cols": cols,
         "measures": measures,
-        "context": {key: value for key, value in context.items() if not key.startswith("search_default_")},
+        "context": {
+            key: value
+            for key, value in context.items()
+            if not key.startswith("search_default_")
+        },
     }
 
 
@@ -524,10 +841,16 @@ def open_pivot(env, spec):
     """The read_group calls of the pivot: the total first, then every other pair of
     row and column groupby prefixes. Returns (calls, groups of the fullest call)."""
     Model = env[spec["model"]].with_context(**spec["context"])
-    divisors = [(rows, cols) for rows in sections(spec["rows"]) for cols in sections(spec["cols"])]
+    divisors = [
+        (rows, cols)
+        for rows in sections(spec["rows"])
+        for cols in sections(spec["cols"])
+    ]
     groups = 0
     for rows, cols in divisors:
-        result = Model.read_group(spec["domain"], spec["measures"], rows + cols, lazy=False)
+        result = Model.read_group(
+            spec["domain"], spec["measures"], rows + cols, lazy=False
+        )
         groups = len(result)
     return len(divisors), groups
 
@@ -544,7 +867,12 @@ def measure(env, spec, repeat):
         elapsed = time.perf_counter() - start
         queries = cr.sql_log_count - queries_before
         if best is None or elapsed < best["time"]:
-            best = {"time": elapsed, "queries": queries, "calls": calls, "groups": groups}
+            best = {
+                "time": elapsed,
+                "queries": queries,
+                "calls": calls,
+                "groups": groups,
+            }
     return dict(spec, **best)
 
 
@@ -557,34 +885,72 @@ def table_count(cr, table):
 # MAIN
 # ------------------------------------------------------------
 
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=100000, help="customers (default 100000)")
-    parser.add_argument("--moves-per-customer", type=int, default=5,
-                        help="funnel moves per customer (default 5)")
-    parser.add_argument("--reps", type=int, default=50, help="reps, spread over 5 teams (default 50)")
-    parser.add_argument("--db", default="sales_funnel_bench_reports",
-                        help="database (default sales_funnel_bench_reports)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="open each pivot this many times and keep the best time (default 3)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed of the data (default 42)")
-    parser.add_argument("--regenerate", action="store_true",
-                        help="generate the data again even when those in the database match")
-    parser.add_argument("--all-dates", action="store_true",
-                        help="also open the reports with a default date filter without that filter")
     parser.add_argument(
-        "--no-update", dest="update", action="store_false",
+        "--customers", type=int, default=100000, help="customers (default 100000)"
+    )
+    parser.add_argument(
+        "--moves-per-customer",
+        type=int,
+        default=5,
+        help="funnel moves per customer (default 5)",
+    )
+    parser.add_argument(
+        "--reps", type=int, default=50, help="reps, spread over 5 teams (default 50)"
+    )
+    parser.add_argument(
+        "--db",
+        default="sales_funnel_bench_reports",
+        help="database (default sales_funnel_bench_reports)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="open each pivot this many times and keep the best time (default 3)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="random seed of the data (default 42)"
+    )
+    parser.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="generate the data again even when those in the database match",
+    )
+    parser.add_argument(
+        "--all-dates",
+        action="store_true",
+        help="also open the reports with a default date filter without that filter",
+    )
+    parser.add_argument(
+        "--no-update",
+        dest="update",
+        action="store_false",
         help="reuse an existing database without updating the addon first",
     )
     keep = parser.add_mutually_exclusive_group()
     keep.add_argument(
-        "--keep", dest="keep", action="store_true", default=True,
+        "--keep",
+        dest="keep",
+        action="store_true",
+        default=True,
         help="keep the database at the end (default: creating it and its data takes minutes)",
     )
-    keep.add_argument("--drop", dest="keep", action="store_false", help="drop the database at the end")
+    keep.add_argument(
+        "--drop", dest="keep", action="store_false", help="drop the database at the end"
+    )
     args = parser.parse_args(argv)
-    if args.customers < 1 or args.moves_per_customer < 1 or args.reps < TEAM_COUNT or args.repeat < 1:
-        parser.error(f"--customers >= 1, --moves-per-customer >= 1, --reps >= {TEAM_COUNT} and --repeat >= 1")
+    if (
+        args.customers < 1
+        or args.moves_per_customer < 1
+        or args.reps < TEAM_COUNT
+        or args.repeat < 1
+    ):
+        parser.error(
+            f"--customers >= 1, --moves-per-customer >= 1, --reps >= {TEAM_COUNT} and --repeat >= 1"
+        )
     return args
 
 
@@ -603,7 +969,8 @@ def main(argv=None):
         if args.all_dates:
             specs += [
                 dict(spec, label=f"{spec['label']} (all dates)", domain=[], filters=[])
-                for spec in specs[1:] if spec["domain"]
+                for spec in specs[1:]
+                if spec["domain"]
             ]
         # a first opening of each, not timed: the ORM's and PostgreSQL's caches warm up
         for spec in specs:
@@ -625,18 +992,26 @@ def main(argv=None):
         drop_database(args.db)
 
     odoo_result, report_results = results[0], results[1:]
-    opened = [result for result in report_results if "(all dates)" not in result["label"]]
+    opened = [
+        result for result in report_results if "(all dates)" not in result["label"]
+    ]
     print()
-    print(f"{args.customers} customers, {args.moves_per_customer} moves each, {args.reps} reps in "
-          f"{TEAM_COUNT} teams, database {args.db}, best of {args.repeat}")
+    print(
+        f"{args.customers} customers, {args.moves_per_customer} moves each, {args.reps} reps in "
+        f"{TEAM_COUNT} teams, database {args.db}, best of {args.repeat}"
+    )
     print("rows: " + ", ".join(f"{table} {count}" for table, count in scale.items()))
     print(f"{'pivot':<28}{'time (ms)':>10}{'queries':>9}{'/odoo':>8}")
     for result in [odoo_result, *report_results]:
-        print(f"{result['label']:<28}{result['time'] * 1000:10.1f}{result['queries']:9d}"
-              f"{result['time'] / odoo_result['time']:8.2f}")
+        print(
+            f"{result['label']:<28}{result['time'] * 1000:10.1f}{result['queries']:9d}"
+            f"{result['time'] / odoo_result['time']:8.2f}"
+        )
     slowest = max(opened, key=lambda result: result["time"])
     print(f"slowest report: {slowest['label']}")
-    print(f"ratio slowest report/odoo pipeline pivot: {slowest['time'] / odoo_result['time']:.2f}")
+    print(
+        f"ratio slowest report/odoo pipeline pivot: {slowest['time'] / odoo_result['time']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ ensure_chromium
     || die "websocket-client is missing from the virtualenv: Odoo would skip every browser tour. Fix: $PY -m pip install websocket-client"
 write_conf 8169
 
+bash "$ROOT/scripts/lint.sh" || die "fix the lint violations first (make lint)."
+
 say "creating a fresh test database '$DB' with sales_funnel_method (no demo data)"
 dropdb --if-exists "$DB"
 odoo -d "$DB" -i sales_funnel_method --without-demo=all --stop-after-init \
