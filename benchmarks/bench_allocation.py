@@ -421,6 +421,27 @@ def run_addon(env):
 # ------------------------------------------------------------
 
 
+def add_database_options(parser, why_keep):
+    """--no-update, --keep and --drop, shared by the benchmarks."""
+    parser.add_argument(
+        "--no-update",
+        dest="update",
+        action="store_false",
+        help="reuse an existing database without updating the addon first",
+    )
+    keep = parser.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--keep",
+        dest="keep",
+        action="store_true",
+        default=True,
+        help=f"keep the database at the end (default: {why_keep})",
+    )
+    keep.add_argument(
+        "--drop", dest="keep", action="store_false", help="drop the database at the end"
+    )
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -441,23 +462,7 @@ def parse_args(argv=None):
         help="measure each side this many times, alternating which goes first; "
         "the best time of each side is compared (default 1: Odoo, then the addon)",
     )
-    parser.add_argument(
-        "--no-update",
-        dest="update",
-        action="store_false",
-        help="reuse an existing database without updating the addon first",
-    )
-    keep = parser.add_mutually_exclusive_group()
-    keep.add_argument(
-        "--keep",
-        dest="keep",
-        action="store_true",
-        default=True,
-        help="keep the database at the end (default: creating it takes a minute)",
-    )
-    keep.add_argument(
-        "--drop", dest="keep", action="store_false", help="drop the database at the end"
-    )
+    add_database_options(parser, "creating it takes a minute")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.reps < TEAM_COUNT or args.rounds < 1:
         parser.error(f"--customers >= 1, --reps >= {TEAM_COUNT} and --rounds >= 1")

@@ -49,7 +49,13 @@ if ODOO_PATH not in sys.path:
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # the database, the Odoo configuration and the reps are handled as in the allocation benchmark
-from bench_allocation import create_reps, drop_database, ensure_database, write_conf  # noqa: E402
+from bench_allocation import (  # noqa: E402
+    add_database_options,
+    create_reps,
+    drop_database,
+    ensure_database,
+    write_conf,
+)
 
 import odoo  # noqa: E402
 from odoo import Command  # noqa: E402
@@ -924,23 +930,7 @@ def parse_args(argv=None):
         action="store_true",
         help="also open the reports with a default date filter without that filter",
     )
-    parser.add_argument(
-        "--no-update",
-        dest="update",
-        action="store_false",
-        help="reuse an existing database without updating the addon first",
-    )
-    keep = parser.add_mutually_exclusive_group()
-    keep.add_argument(
-        "--keep",
-        dest="keep",
-        action="store_true",
-        default=True,
-        help="keep the database at the end (default: creating it and its data takes minutes)",
-    )
-    keep.add_argument(
-        "--drop", dest="keep", action="store_false", help="drop the database at the end"
-    )
+    add_database_options(parser, "creating it and its data takes minutes")
     args = parser.parse_args(argv)
     if (
         args.customers < 1
