@@ -655,10 +655,28 @@ class CrmFunnelAllocation(models.AbstractModel):
                 + ([("id", "in", leads.ids)] if leads is not None else [])
             )
         )
+        pool = self._funnel_lock_pool(pool)
         force = self._funnel_sales_force(company)
         plan = self._funnel_plan(pool, company, force=force)
         # the force's holdings now include the plan: report the won revenue only
         return self._funnel_apply(plan, "allocation", company, force=force)
+
+    def _funnel_lock_pool(self, leads):
+        """Lock the pool customers about to be allocated; skip those a rep is
+        claiming at this very moment (their rows are locked by the claim)."""
+        if not leads:
+            return leads
+        self.env["crm.lead"].flush_model(["active", "user_id", "funnel_layer"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM crm_lead
+                    WHERE id = ANY(%s) AND active AND user_id IS NULL
+                      FOR NO KEY UPDATE SKIP LOCKED""",
+                leads.ids,
+            )
+        )
+        free = {row[0] for row in self.env.cr.fetchall()}
+        return leads.filtered(lambda lead: lead.id in free)
 
     @api.model
     def _funnel_claim(self, leads, user=None):

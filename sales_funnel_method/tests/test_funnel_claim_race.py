@@ -103,3 +103,19 @@ class TestFunnelClaimRace(TransactionCase):
             with self.assertRaisesRegex(UserError, "no longer in the pool"):
                 self._claim(cr_2, rep_2)
         self.assertEqual(self._final_state(), (rep_1, [rep_1]))
+
+    def test_allocation_skips_the_customer_being_claimed(self):
+        rep_1, _rep_2 = self.rep_ids
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            cr_2.execute("SELECT 1")
+            self._claim(cr_1, rep_1)  # not committed yet: the row is locked
+            env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
+            team = env_2["crm.team"].browse(self.team_id)
+            assignments = env_2["crm.funnel.allocation"]._funnel_allocate(
+                env_2["crm.lead"].browse(self.lead_id),
+                company=team.company_id or env_2.company,
+            )
+            self.assertFalse(assignments)
+            cr_2.commit()
+            cr_1.commit()
+        self.assertEqual(self._final_state(), (rep_1, [rep_1]))
