@@ -338,21 +338,21 @@ class CrmLead(models.Model):
             grade_rank,
         )
 
-    def _compute_funnel_contact_count(self):
-        counts = dict(
-            self.env["crm.funnel.contact"]._read_group(
+    def _funnel_counts(self, model):
+        """{lead: number of its ``model`` records}, in one query for ``self``."""
+        return dict(
+            self.env[model]._read_group(
                 [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
             )
         )
+
+    def _compute_funnel_contact_count(self):
+        counts = self._funnel_counts("crm.funnel.contact")
         for lead in self:
             lead.funnel_contact_count = counts.get(lead, 0)
 
     def _compute_funnel_move_count(self):
-        counts = dict(
-            self.env["crm.funnel.move"]._read_group(
-                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
-            )
-        )
+        counts = self._funnel_counts("crm.funnel.move")
         for lead in self:
             lead.funnel_move_count = counts.get(lead, 0)
 
