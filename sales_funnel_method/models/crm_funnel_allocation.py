@@ -1,11 +1,12 @@
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
-from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import retrying
 from odoo.tools import SQL, format_amount
 from odoo.tools.mail import generate_tracking_message_id
 
@@ -322,6 +323,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             mail_auto_subscribe_no_notify=True,
             funnel_assigning=True,
         )
+        self._funnel_lock_reps(uid for uid, _team_id in batches)
         fast = self._funnel_fast_assign_safe()
         user_by_lead = {}
         for (uid, team_id), lead_ids in batches.items():
@@ -661,6 +663,27 @@ class CrmFunnelAllocation(models.AbstractModel):
         # the force's holdings now include the plan: report the won revenue only
         return self._funnel_apply(plan, "allocation", company, force=force)
 
+    def _funnel_lock_reps(self, user_ids):
+        """Serialize the transactions that change what these reps hold.
+
+        Claims and allocations decide from the reps' holdings, read in the
+        transaction's snapshot. Each of them touches the rows of the reps it
+        gives customers to (a no-op update, in id order): a second transaction
+        waits for the first, and one whose snapshot predates the other's commit
+        gets a serialization failure instead of deciding on stale holdings, and
+        is retried (by Odoo for a request, by the cron's own retry for the
+        scheduled allocation). So no rep ends above quota, whatever runs at the
+        same time.
+        """
+        ids = sorted({uid for uid in user_ids if uid})
+        if ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_users SET write_date = write_date WHERE id = ANY(%s)",
+                    ids,
+                )
+            )
+
     def _funnel_lock_pool(self, leads):
         """Lock the pool customers about to be allocated; skip those a rep is
         claiming at this very moment (their rows are locked by the claim)."""
@@ -694,10 +717,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         leads = leads.sudo()
         company = leads.company_id[:1] or self.env.company
         cr = self.env.cr
-        # one claim at a time per rep, so that two claims cannot both fit the capacity
-        cr.execute(
-            SQL("SELECT id FROM res_users WHERE id = %s FOR NO KEY UPDATE", user.id)
-        )
+        # one claim at a time per rep, and none while customers are being given to
+        # them (see _funnel_lock_reps): the capacity below then holds at commit
+        self._funnel_lock_reps([user.id])
         force = self._funnel_sales_force(company)
         if user.id not in force:
             raise UserError(
@@ -719,22 +741,21 @@ class CrmFunnelAllocation(models.AbstractModel):
                 )
             )
         self.env["crm.lead"].flush_model(["active", "user_id", "funnel_layer"])
-        free = set()
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute(
-                    SQL(
-                        """SELECT id FROM crm_lead
-                            WHERE id = ANY(%s) AND active AND user_id IS NULL AND funnel_layer = ANY(%s)
-                              FOR NO KEY UPDATE SKIP LOCKED""",
-                        leads.ids,
-                        list(HOLDING_LAYERS),
-                    )
-                )
-                free = {row[0] for row in cr.fetchall()}
-        except (pg_errors.SerializationFailure, pg_errors.LockNotAvailable):
-            # another transaction changed these customers after ours began
-            free = set()
+        # A customer another transaction is claiming or allocating right now is
+        # locked: skipped, hence refused below. One changed by a transaction that
+        # committed after ours began raises a serialization failure, which Odoo
+        # answers by running the whole request again (odoo.service.model.retrying):
+        # the claim then decides on fresh data.
+        cr.execute(
+            SQL(
+                """SELECT id FROM crm_lead
+                    WHERE id = ANY(%s) AND active AND user_id IS NULL AND funnel_layer = ANY(%s)
+                      FOR NO KEY UPDATE SKIP LOCKED""",
+                leads.ids,
+                list(HOLDING_LAYERS),
+            )
+        )
+        free = {row[0] for row in cr.fetchall()}
         taken = leads.filtered(lambda lead: lead.id not in free)
         if taken:
             raise UserError(
@@ -844,6 +865,20 @@ class CrmFunnelAllocation(models.AbstractModel):
         self._funnel_apply(plan, "handover", company, force=force, handover=handover)
         return handover
 
+    def _funnel_retrying(self, func):
+        """Run ``func`` in a transaction of its own, retried on serialization
+        failures, deadlocks and lock timeouts as Odoo retries a request
+        (odoo.service.model.retrying: up to 5 tries, then the error).
+
+        What the cron did before is committed first, so that a retry starts
+        from a fresh snapshot without undoing it. In tests (no commit there),
+        ``func`` simply runs once.
+        """
+        if getattr(threading.current_thread(), "testing", False):
+            return func()
+        self.env.cr.commit()
+        return retrying(func, self.env)
+
     @api.model
     def _cron_funnel_daily(self, batch_size=1000):
         """Daily: release cooled-down abandoned customers, then allocate the pool of
@@ -859,7 +894,12 @@ class CrmFunnelAllocation(models.AbstractModel):
             self.env["res.company"].sudo().search([("funnel_auto_allocate", "=", True)])
         )
         for index, company in enumerate(companies, start=1):
-            self.with_company(company).sudo()._funnel_allocate(company=company)
+            allocator = self.with_company(company).sudo()
+            allocator._funnel_retrying(
+                lambda allocator=allocator, company=company: allocator._funnel_allocate(
+                    company=company
+                )
+            )
             self.env["ir.cron"]._notify_progress(
                 done=index, remaining=len(companies) - index
             )

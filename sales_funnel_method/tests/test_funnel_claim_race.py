@@ -1,5 +1,10 @@
+from functools import partial
+
+from psycopg2 import errors as pg_errors
+
 from odoo import Command, api
 from odoo.exceptions import UserError
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -90,8 +95,15 @@ class TestFunnelClaimRace(TransactionCase):
             cr_2.execute("SELECT id FROM crm_lead WHERE id = %s", [self.lead_id])
             self._claim(cr_1, rep_1)
             cr_1.commit()
+            # in its old snapshot the customer is still in the pool: locking it
+            # fails to serialize, rather than deciding on stale data ...
+            with self.assertRaises(pg_errors.SerializationFailure):
+                with cr_2.savepoint():
+                    self._claim(cr_2, rep_2)
+            # ... and Odoo runs the request again, which sees the winner's claim
+            env_2 = api.Environment(cr_2, rep_2, {"tracking_disable": True})
             with self.assertRaisesRegex(UserError, "no longer in the pool"):
-                self._claim(cr_2, rep_2)
+                retrying(partial(self._claim, cr_2, rep_2), env_2)
             cr_2.rollback()
         self.assertEqual(self._final_state(), (rep_1, [rep_1]))
 
@@ -119,3 +131,63 @@ class TestFunnelClaimRace(TransactionCase):
             cr_2.commit()
             cr_1.commit()
         self.assertEqual(self._final_state(), (rep_1, [rep_1]))
+
+    def test_allocation_older_than_a_claim_keeps_the_rep_within_quota(self):
+        """A rep with room for one customer claims one while an allocation, whose
+        snapshot predates the claim's commit, plans to give them another."""
+        rep_1, rep_2 = self.rep_ids
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"tracking_disable": True})
+            team = env["crm.team"].browse(self.team_id)
+            team.crm_team_member_ids.filtered(
+                lambda member: member.user_id.id == rep_1
+            ).funnel_quota_override = 1
+            # rep_2 has no room: the allocation can only give to rep_1
+            team.crm_team_member_ids.filtered(
+                lambda member: member.user_id.id == rep_2
+            ).funnel_quota_override = 1
+            held = env["crm.lead"].create(
+                {
+                    "name": "Held by rep 2",
+                    "type": "opportunity",
+                    "user_id": rep_2,
+                    "team_id": team.id,
+                    "funnel_grade": "b",
+                    "stage_id": env.ref("sales_funnel_method.crm_stage_resource").id,
+                }
+            )
+            other = held.copy({"name": "Second pool customer", "user_id": False})
+            self.addCleanup(self._unlink_leads, (held | other).ids)
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
+            company = env_2["crm.team"].browse(self.team_id).company_id
+            company = company or env_2.company
+            cr_2.execute("SELECT 1 FROM crm_lead LIMIT 1")  # the snapshot
+            self._claim(cr_1, rep_1)
+            cr_1.commit()
+            allocate = partial(
+                env_2["crm.funnel.allocation"]._funnel_allocate,
+                env_2["crm.lead"].browse(other.id),
+                company=company,
+            )
+            # in its snapshot rep_1 still has room: giving them the customer fails
+            # to serialize instead of putting them over quota ...
+            with self.assertRaises(pg_errors.SerializationFailure):
+                with cr_2.savepoint():
+                    allocate()
+            # ... and, run again as the cron does, it sees that rep_1 is full (the
+            # customer may go to another member of the company's sales force)
+            given = retrying(allocate, env_2)
+            self.assertNotIn(rep_1, given.user_id.ids)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            self.assertEqual(env["crm.lead"].browse(self.lead_id).user_id.id, rep_1)
+            self.assertNotEqual(env["crm.lead"].browse(other.id).user_id.id, rep_1)
+            self.assertEqual(
+                env["crm.funnel.allocation"]._funnel_holdings([rep_1]).get(rep_1), 1
+            )
+
+    def _unlink_leads(self, ids):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["crm.lead"].with_context(active_test=False).browse(ids).unlink()
