@@ -876,7 +876,8 @@ class CrmFunnelAllocation(models.AbstractModel):
         """
         if getattr(threading.current_thread(), "testing", False):
             return func()
-        self.env.cr.commit()
+        # a cron's own transaction: the retry must start a new snapshot
+        self.env.cr.commit()  # pylint: disable=invalid-commit
         return retrying(func, self.env)
 
     @api.model
