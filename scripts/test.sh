@@ -27,4 +27,12 @@ cd "$ROOT"
 status=0
 "$VENV/bin/pytest" --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -p no:cacheprovider -rfEs "$@" sales_funnel_method || status=$?
+
+# a run of the whole suite (no pytest arguments) also runs the checks that need
+# Odoo's own server processes (SKIP_SERVER_CHECKS=1 leaves them out)
+if [ $# = 0 ] && [ -z "${SKIP_SERVER_CHECKS:-}" ]; then
+    say "several workers, concurrent users (scripts/check_concurrency.sh)"
+    TEMPLATE_DB="$DB" CONF="$STATE/concurrency.conf" bash "$ROOT/scripts/check_concurrency.sh" \
+        || { say "the concurrency check failed"; status=1; }
+fi
 exit $status
