@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: the daily exception check at 10,000 and at 100,000 customers.
 
-The same generated funnel as ``bench_reports.py`` (customers, moves, contacts
-and assignments in realistic proportions), at two sizes in one run: the check
+The same generated funnel as ``bench_reports.py`` (``datagen.generate``:
+customers, moves, contacts and assignments in realistic proportions), at two sizes in one run: the check
 (``crm.funnel.exception._funnel_run_checks()``, every check of SPEC 7 for the
 company) is timed on each, best of ``--repeat``, each run rolled back so that
 the next one finds the same open findings (none). The checks aggregate in SQL:
@@ -17,34 +17,24 @@ The last line printed is the ratio of the 100,000 run to the 10,000 run
 """
 
 import argparse
-import os
-import sys
-import tempfile
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from bench_allocation import ensure_database, write_conf  # noqa: E402
-from bench_reports import prepare_data  # noqa: E402
-
-import odoo  # noqa: E402
+import common
+import datagen
 
 
 def run_checks(env, repeat):
+    """(time, queries, findings) of the best of ``repeat`` checks, each rolled back."""
     cr = env.cr
     best = None
     for _round in range(repeat):
         env.invalidate_all()
-        queries = cr.sql_log_count
-        start = time.perf_counter()
-        findings = env["crm.funnel.exception"]._funnel_run_checks(env.company)
-        env.flush_all()
-        elapsed = time.perf_counter() - start
-        queries = cr.sql_log_count - queries
+        with common.measured(cr) as result:
+            findings = env["crm.funnel.exception"]._funnel_run_checks(env.company)
+            env.flush_all()
         count = len(findings)
         cr.rollback()
-        if best is None or elapsed < best[0]:
-            best = (elapsed, queries, count)
+        if best is None or result["time"] < best[0]:
+            best = (result["time"], result["queries"], count)
     return best
 
 
@@ -63,22 +53,18 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    conf = write_conf(os.path.join(tempfile.gettempdir(), "sales_funnel_bench"))
-    odoo.tools.config.parse_config(["-c", conf, "-d", args.db])
-    ensure_database(args.db, conf, update=False)
-    registry = odoo.modules.registry.Registry(args.db)
+    conf = common.setup(args.db)
+    common.ensure_database(args.db, conf, update=False)
     results = {}
     for size in [int(size) for size in args.sizes.split(",")]:
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            data_args = argparse.Namespace(
-                customers=size,
-                moves_per_customer=args.moves_per_customer,
+        with common.environment(args.db) as env:
+            datagen.generate(
+                env,
+                size,
                 reps=args.reps,
+                moves_per_customer=args.moves_per_customer,
                 seed=args.seed,
-                regenerate=False,
             )
-            prepare_data(env, data_args)
             run_checks(env, 1)  # warm the caches
             results[size] = run_checks(env, args.repeat)
             elapsed, queries, count = results[size]
@@ -95,7 +81,7 @@ def main(argv=None):
             f"{size:8d} customers {elapsed * 1000:10.1f} ms {queries:6d} queries {count:5d} findings"
         )
     small, large = sizes[0], sizes[-1]
-    print(f"ratio {large}/{small} time: {results[large][0] / results[small][0]:.2f}")
+    common.print_ratio(f"{large}/{small} time", results[large][0] / results[small][0])
 
 
 if __name__ == "__main__":

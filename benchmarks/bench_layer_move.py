@@ -20,26 +20,11 @@ The last line printed is the time ratio, e.g. ``ratio addon/plain time: 1.21``
 """
 
 import argparse
-import os
-import sys
-import tempfile
-import time
-from unittest.mock import patch
+import contextlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from bench_allocation import ensure_database, module_state, odoo_bin, write_conf  # noqa: E402
-
-import odoo  # noqa: E402
+import common
 
 PREFIX = "[bench-move]"
-
-
-def ensure_plain_database(db, conf):
-    """A database with crm and without the addon."""
-    if module_state(db) != "installed":
-        print(f"installing crm in database {db} (about a minute)", flush=True)
-        odoo_bin(conf, db, "-i", "crm", "--without-demo=all")
 
 
 def prepare(env, count, funnel):
@@ -66,27 +51,18 @@ def prepare(env, count, funnel):
 
 
 def measure(env, target):
+    """Time the move with the commit-time work, count its queries, then roll back."""
     cr = env.cr
     leads = env["crm.lead"].search([("name", "=like", f"{PREFIX}%")])
     env.flush_all()
     env.invalidate_all()
     leads = env["crm.lead"].browse(leads.ids)
-
-    def refuse_commit():
-        raise RuntimeError("the benchmark could not roll the move back")
-
-    with patch.object(cr, "commit", refuse_commit):
-        queries = cr.sql_log_count
-        start = time.perf_counter()
+    with common.commit_refused(cr, "the move"), common.measured(cr) as result:
         leads.write({"stage_id": target.id})
-        env.flush_all()
-        cr.precommit.run()
-        env.flush_all()
-        elapsed = time.perf_counter() - start
-        queries = cr.sql_log_count - queries
+        common.commit_work(env)
     cr.rollback()
     env.invalidate_all()
-    return elapsed, queries
+    return result["time"], result["queries"]
 
 
 def parse_args(argv=None):
@@ -100,46 +76,43 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    state_dir = os.path.join(tempfile.gettempdir(), "sales_funnel_bench")
-    conf = write_conf(state_dir)
-    odoo.tools.config.parse_config(["-c", conf])
-    ensure_database(args.db, conf, update=False)
-    ensure_plain_database(args.plain_db, conf)
+    conf = common.setup()
+    common.ensure_database(args.db, conf, update=False)
+    # a database with crm and without the addon
+    common.ensure_database(args.plain_db, conf, update=False, module="crm")
     sides = {}
-    for label, db, funnel in (
-        ("addon", args.db, True),
-        ("plain", args.plain_db, False),
-    ):
-        registry = odoo.modules.registry.Registry(db)
-        cr = registry.cursor()
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        sides[label] = {
-            "env": env,
-            "target": prepare(env, args.customers, funnel),
-            "runs": [],
-        }
-    for round_ in range(args.rounds):
-        order = ("plain", "addon") if round_ % 2 == 0 else ("addon", "plain")
-        for label in order:
-            side = sides[label]
-            elapsed, queries = measure(side["env"], side["target"])
-            side["runs"].append((elapsed, queries))
-            print(
-                f"  round {round_ + 1} {label:<5} {elapsed:8.2f} s {queries:7d} queries",
-                flush=True,
-            )
+    with contextlib.ExitStack() as stack:
+        for label, db, funnel in (
+            ("addon", args.db, True),
+            ("plain", args.plain_db, False),
+        ):
+            env = stack.enter_context(common.environment(db))
+            sides[label] = {
+                "env": env,
+                "target": prepare(env, args.customers, funnel),
+                "runs": [],
+            }
+        for round_ in range(args.rounds):
+            order = ("plain", "addon") if round_ % 2 == 0 else ("addon", "plain")
+            for label in order:
+                side = sides[label]
+                elapsed, queries = measure(side["env"], side["target"])
+                side["runs"].append((elapsed, queries))
+                print(
+                    f"  round {round_ + 1} {label:<5} {elapsed:8.2f} s {queries:7d} queries",
+                    flush=True,
+                )
+        for side in sides.values():
+            side["env"]["crm.lead"].search([("name", "=like", f"{PREFIX}%")]).unlink()
+            side["env"].cr.commit()
     best = {label: min(side["runs"]) for label, side in sides.items()}
-    for side in sides.values():
-        side["env"]["crm.lead"].search([("name", "=like", f"{PREFIX}%")]).unlink()
-        side["env"].cr.commit()
-        side["env"].cr.close()
     print(
         f"{args.customers} customers moved one stage down, best of {args.rounds} rounds"
     )
     print(f"plain crm  {best['plain'][0]:8.2f} s {best['plain'][1]:7d} queries")
     print(f"addon      {best['addon'][0]:8.2f} s {best['addon'][1]:7d} queries")
     print(f"extra queries addon - plain: {best['addon'][1] - best['plain'][1]}")
-    print(f"ratio addon/plain time: {best['addon'][0] / best['plain'][0]:.2f}")
+    common.print_ratio("addon/plain time", best["addon"][0] / best["plain"][0])
 
 
 if __name__ == "__main__":
