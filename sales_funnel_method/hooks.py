@@ -1,16 +1,59 @@
-from odoo.tools import convert_file
+from odoo.tools import SQL, convert_file
 
 # where the layers' stages keep their xml ids while the addon is not installed
 KEPT_MODULE = "__sales_funnel_method_kept__"
+# what a manager may have changed in the CRM columns of the layers' stages, set
+# aside during a reinstall (a temporary table of the installing transaction)
+KEPT_STAGE_TABLE = "sales_funnel_method_kept_stage"
 
 
 def pre_init_hook(env):
-    """Reinstalling: the layers' stages kept at uninstall become the addon's again
-    (their data is noupdate: nothing a manager changed is overwritten)."""
+    """Reinstalling: the layers' stages kept at uninstall become the addon's again.
+
+    Installing a module loads its data over the records of its xml ids, noupdate
+    or not: what a manager changed in the stages' CRM columns (their names, order,
+    folding, requirements) is set aside here and put back by post_init_hook."""
     env.cr.execute(
-        "UPDATE ir_model_data SET module = 'sales_funnel_method' WHERE module = %s AND model = 'crm.stage'",
+        """UPDATE ir_model_data SET module = 'sales_funnel_method'
+            WHERE module = %s AND model = 'crm.stage'
+        RETURNING res_id""",
         [KEPT_MODULE],
     )
+    stage_ids = [row[0] for row in env.cr.fetchall()]
+    if stage_ids:
+        env.cr.execute(
+            SQL(
+                """CREATE TEMPORARY TABLE %s AS
+                   SELECT id, name, sequence, fold, requirements FROM crm_stage WHERE id = ANY(%s)""",
+                SQL.identifier(KEPT_STAGE_TABLE),
+                stage_ids,
+            )
+        )
+
+
+def _restore_kept_stages(env):
+    """Put back what pre_init_hook set aside; returns the stages taken back."""
+    env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.{KEPT_STAGE_TABLE}"])
+    if not env.cr.fetchone()[0]:
+        return env["crm.stage"]
+    env.flush_all()
+    # the names' translations the reinstall loaded stay where the kept ones lack
+    # a language (one installed while the addon was not)
+    env.cr.execute(
+        SQL(
+            """UPDATE crm_stage
+                  SET name = crm_stage.name || kept.name, sequence = kept.sequence,
+                      fold = kept.fold, requirements = kept.requirements
+                 FROM %s kept
+                WHERE crm_stage.id = kept.id
+            RETURNING crm_stage.id""",
+            SQL.identifier(KEPT_STAGE_TABLE),
+        )
+    )
+    stages = env["crm.stage"].browse([row[0] for row in env.cr.fetchall()])
+    env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(KEPT_STAGE_TABLE)))
+    stages.invalidate_recordset(["name", "sequence", "fold", "requirements"])
+    return stages
 
 
 def uninstall_hook(env):
@@ -31,6 +74,9 @@ def post_init_hook(env):
 
     - Existing customers (those with no move recorded yet) entered their layer
       when their stage last changed.
+    - A reinstall takes back the layers' stages kept at uninstall, with what a
+      manager changed in them; their customers' history, dropped with the addon's
+      tables, is back-filled from Odoo's tracking of their stage.
     - A CRM that holds no customer at all gets the funnel as its pipeline:
       Odoo's four default stages, still unused, make way for the eight layers.
       A CRM in use keeps its stages untouched; they are mapped to layers later.
@@ -57,6 +103,11 @@ def post_init_hook(env):
             noupdate=False,
         )
     Lead = env["crm.lead"].with_context(active_test=False)
+    kept_stages = _restore_kept_stages(env)
+    if kept_stages:
+        env["crm.funnel.move"]._funnel_backfill(
+            Lead.search([("stage_id", "in", kept_stages.ids)])
+        )
     if Lead.search_count([], limit=1):
         return
     default_stages = env["crm.stage"]
