@@ -5,10 +5,13 @@ are the sources; the generated files are committed. Run with the project's venv:
 
     .venv/bin/python scripts/gen_readme.py [--check]
 
-``--check`` exits 1 when the committed files are out of date.
+``--check`` exits 1 when the committed files are out of date. Images are
+named from the fragment (``../static/description/screenshots/x.png``) and must
+exist; the screenshots are taken by tests/test_funnel_screenshots.py.
 """
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +22,11 @@ SECTIONS = [
     ("USAGE", "Usage"),
     ("CONTRIBUTORS", "Contributors"),
 ]
+# The fragments name images from readme/ (``.. figure::
+# ../static/description/screenshots/x.png``); README.rst sits in the addon's
+# root and index.html in static/description/ (Odoo's app page serves relative
+# image paths from there).
+IMAGE = re.compile(r"^(\s*\.\. (?:image|figure):: )(?:\.\./)?static/description/", re.M)
 
 
 def build_rst():
@@ -47,7 +55,8 @@ def build_rst():
             continue
         if heading:
             lines += [heading, "=" * len(heading), ""]
-        lines += [path.read_text(encoding="utf-8").rstrip(), ""]
+        text = IMAGE.sub(r"\1static/description/", path.read_text(encoding="utf-8"))
+        lines += [text.rstrip(), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -55,7 +64,7 @@ def build_html(rst):
     from docutils.core import publish_string
 
     html = publish_string(
-        rst,
+        IMAGE.sub(r"\1", rst),
         writer_name="html",
         settings_overrides={
             "embed_stylesheet": False,
@@ -67,8 +76,17 @@ def build_html(rst):
     return html.split("?>", 1)[1].lstrip() if html.startswith("<?xml") else html
 
 
+def missing_images(rst):
+    targets = re.findall(r"^\s*\.\. (?:image|figure):: (\S+)", rst, re.M)
+    return [target for target in targets if not (ADDON / target).is_file()]
+
+
 def main():
     rst = build_rst()
+    missing = missing_images(rst)
+    if missing:
+        sys.stderr.write("images not found: " + ", ".join(missing) + "\n")
+        return 1
     html = build_html(rst)
     targets = {
         ADDON / "README.rst": rst,

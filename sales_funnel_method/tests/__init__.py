@@ -14,4 +14,5 @@ from . import test_funnel_reports
 from . import test_funnel_adoption
 from . import test_funnel_demo
 from . import test_funnel_multicompany
+from . import test_funnel_screenshots
 from . import test_funnel_migration
