@@ -115,6 +115,19 @@ ensure_chromium() {
     fi
     find_chromium >/dev/null \
         || die "no Chromium for the browser tests. Fix: apt-get install chromium (Debian) or chromium-browser (Ubuntu)."
+    ensure_cjk_font
+}
+
+# The zh_CN tour and the app page's screenshots show Chinese: without a CJK font
+# Chromium draws empty boxes (the tests still pass, the screenshots look broken).
+ensure_cjk_font() {
+    fc-list :lang=zh 2>/dev/null | grep -q . && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing a Chinese font for the browser tests (apt-get install fonts-wqy-microhei)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 || true
+    fi
+    fc-list :lang=zh 2>/dev/null | grep -q . \
+        || say "warning: no Chinese font (apt-get install fonts-wqy-microhei): screenshots will show boxes for Chinese text"
 }
 
 write_conf() {
