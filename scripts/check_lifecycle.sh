@@ -23,7 +23,9 @@ started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/sfm_lifecycle.XXXXXX")
 cleanup() {
     rm -rf "$work"
-    [ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB" 2>/dev/null || true
+    [ "${KEEP_DB:-0}" = 1 ] && return
+    dropdb --if-exists "$DB" 2>/dev/null || true
+    rm -rf "$STATE/data/filestore/$DB"
 }
 trap cleanup EXIT
 
@@ -67,7 +69,8 @@ base_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$work/base/$MODULE/
 current_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$ROOT/$MODULE/__manifest__.py")
 say "previous release: $base_ref ($base_commit, $base_version); current code: $current_version"
 
-dropdb --if-exists "$DB"
+dropdb --if-exists "$DB" 2>/dev/null || die "could not drop the database $DB (is a server using it?)"
+rm -rf "$STATE/data/filestore/$DB"
 step "install $base_ref with demo data" "$work/install_base.log" \
     odoo -d "$DB" --addons-path "$work/base,$odoo_addons" -i "$MODULE" --stop-after-init
 check snapshot "$work/base"
