@@ -34,5 +34,8 @@ if [ $# = 0 ] && [ -z "${SKIP_SERVER_CHECKS:-}" ]; then
     say "several workers, concurrent users (scripts/check_concurrency.sh)"
     TEMPLATE_DB="$DB" CONF="$STATE/concurrency.conf" bash "$ROOT/scripts/check_concurrency.sh" \
         || { say "the concurrency check failed"; status=1; }
+    say "upgrade from the previous release, uninstall and reinstall (scripts/check_lifecycle.sh)"
+    CONF="$STATE/lifecycle.conf" bash "$ROOT/scripts/check_lifecycle.sh" \
+        || { say "the lifecycle check failed"; status=1; }
 fi
 exit $status
