@@ -103,7 +103,7 @@ class CrmFunnelSummary(models.AbstractModel):
                 WHERE move.date >= %s AND move.date < %s AND move.team_id = ANY(%s)
                   AND move.from_layer IS NOT NULL
              GROUP BY move.from_layer, move.to_layer
-             ORDER BY COUNT(*) DESC""",
+             ORDER BY COUNT(*) DESC, move.from_layer, move.to_layer""",
                 start,
                 end,
                 teams.ids,
