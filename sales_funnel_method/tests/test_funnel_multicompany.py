@@ -84,3 +84,51 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
         self.assertTrue(found)
         self.assertEqual(found.company_id, self.company_b)
         self.assertEqual(set(found.mapped("user_id").ids) - {False}, {self.rep_b.id})
+
+    def test_every_report_shows_each_company_its_own_rows(self):
+        """Both companies have holdings, moves, an abandoned customer and a contact:
+        a director of each reads only their company's rows in every report."""
+        director_b = mail_new_test_user(
+            self.env,
+            login="funnel_director_b",
+            name="Director B",
+            company_id=self.company_b.id,
+            company_ids=[Command.set(self.company_b.ids)],
+            groups="sales_funnel_method.sales_funnel_method_group_director",
+        )
+        # customers of a team without company belong to no company, and Odoo shows
+        # such records in every company: these ones are company A's
+        pool_a = self._pool(
+            2, grade="a", team=self.team_east, company_id=self.env.company.id
+        )
+        self.Service.with_company(self.env.company)._funnel_allocate()
+        self.Service.with_company(self.company_b)._funnel_allocate(
+            company=self.company_b
+        )
+        for pool in (pool_a, self.pool_b):
+            self.env["crm.funnel.contact"]._funnel_record(pool[0], "phone")
+            pool[1].action_set_lost()
+        self.env.flush_all()
+        reports = (
+            "crm.funnel.report.overview",
+            "crm.funnel.report.holding",
+            "crm.funnel.report.move",
+            "crm.funnel.report.abandon",
+            "crm.funnel.report.contact",
+        )
+        for director, company, other in (
+            (self.user_director, self.env.company, self.company_b),
+            (director_b, self.company_b, self.env.company),
+        ):
+            for report in reports:
+                with self.subTest(report=report, company=company.name):
+                    companies = (
+                        self.env[report].with_user(director).search([]).company_id
+                    )
+                    self.assertIn(company, companies)
+                    self.assertNotIn(other, companies)
+        # nor can a director of company A switch to company B's rows
+        with self.assertRaises(AccessError):
+            self.env["crm.funnel.report.move"].with_user(
+                self.user_director
+            ).with_company(self.company_b).search([])
