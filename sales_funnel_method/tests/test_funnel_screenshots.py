@@ -69,7 +69,7 @@ class TestFunnelScreenshots(HttpCase, SalesFunnelCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the demo's organisation: three reps a team, and only the funnel's teams
+        # three reps a team (enough for every screen), and only the funnel's teams
         group = "sales_funnel_method.sales_funnel_method_group_rep"
         for login, name, team in [
             ("funnel_rep_3", "Rep Wu", cls.team_east),
