@@ -1,3 +1,4 @@
+import logging
 import threading
 from collections import defaultdict
 from datetime import timedelta
@@ -6,11 +7,14 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 from odoo.service.model import retrying
 from odoo.tools import SQL, format_amount
 from odoo.tools.mail import generate_tracking_message_id
 
 from .crm_stage import HOLDING_LAYERS
+
+_logger = logging.getLogger(__name__)
 
 # fat-first order of the candidates: A first, ungraded last
 GRADE_ORDER = {"a": 0, "b": 1, "c": 2, False: 3, None: 3}
@@ -672,8 +676,10 @@ class CrmFunnelAllocation(models.AbstractModel):
         waits for the first, and one whose snapshot predates the other's commit
         gets a serialization failure instead of deciding on stale holdings, and
         is retried (by Odoo for a request, by the cron's own retry for the
-        scheduled allocation). So no rep ends above quota, whatever runs at the
-        same time.
+        scheduled allocation). So claims, allocations and hand-overs running at
+        the same time never take a rep above quota (plus the discoverer
+        allowance). A manager who assigns a customer by hand, a customer moved
+        back from signed, or a rep's own new customer are not limited here.
         """
         ids = sorted({uid for uid in user_ids if uid})
         if ids:
@@ -796,6 +802,9 @@ class CrmFunnelAllocation(models.AbstractModel):
             raise UserError(
                 self.env._("Choose a colleague other than the leaving rep.")
             )
+        # a customer given to the leaver by a claim or an allocation committed after
+        # this transaction began would stay with them: fail to serialize instead
+        self._funnel_lock_reps([leaver.id])
         leads = (
             self.env["crm.lead"]
             .sudo()
@@ -871,10 +880,11 @@ class CrmFunnelAllocation(models.AbstractModel):
         (odoo.service.model.retrying: up to 5 tries, then the error).
 
         What the cron did before is committed first, so that a retry starts
-        from a fresh snapshot without undoing it. In tests (no commit there),
+        from a fresh snapshot without undoing it. In tests (no commit there) and
+        within a request ("Run Manually": the request is retried as a whole),
         ``func`` simply runs once.
         """
-        if getattr(threading.current_thread(), "testing", False):
+        if getattr(threading.current_thread(), "testing", False) or request:
             return func()
         # a cron's own transaction: the retry must start a new snapshot
         self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -883,9 +893,17 @@ class CrmFunnelAllocation(models.AbstractModel):
     @api.model
     def _cron_funnel_daily(self, batch_size=1000):
         """Daily: release cooled-down abandoned customers, then allocate the pool of
-        every company that asked for automatic allocation."""
+        every company that asked for automatic allocation.
+
+        Each step is a transaction of its own, retried on conflicts. A company
+        whose allocation fails does not keep the others from theirs; the job then
+        fails naming it (a failure, not progress: Odoo would run the job again at
+        once for progress, and never count the failure).
+        """
         Lead = self.env["crm.lead"].sudo()
-        released, remaining = Lead._funnel_release_cooled_down(limit=batch_size)
+        released, remaining = self._funnel_retrying(
+            lambda: Lead._funnel_release_cooled_down(limit=batch_size)
+        )
         if remaining:
             self.env["ir.cron"]._notify_progress(
                 done=len(released), remaining=remaining
@@ -894,13 +912,28 @@ class CrmFunnelAllocation(models.AbstractModel):
         companies = (
             self.env["res.company"].sudo().search([("funnel_auto_allocate", "=", True)])
         )
-        for index, company in enumerate(companies, start=1):
+        failed = []
+        for company in companies:
             allocator = self.with_company(company).sudo()
-            allocator._funnel_retrying(
-                lambda allocator=allocator, company=company: allocator._funnel_allocate(
-                    company=company
+            try:
+                allocator._funnel_retrying(
+                    lambda allocator=allocator, company=company: (
+                        allocator._funnel_allocate(company=company)
+                    )
                 )
-            )
-            self.env["ir.cron"]._notify_progress(
-                done=index, remaining=len(companies) - index
+            except Exception:
+                if getattr(threading.current_thread(), "testing", False) or request:
+                    raise
+                self.env.cr.rollback()
+                _logger.exception(
+                    "Sales funnel: allocating the pool of %s failed", company.name
+                )
+                failed.append(company.name)
+        if failed:
+            raise UserError(
+                self.env._(
+                    "The customer pool of %(companies)s could not be allocated: the "
+                    "server log says why. The other companies' pools were allocated.",
+                    companies=", ".join(failed),
+                )
             )

@@ -16,3 +16,4 @@ from . import test_funnel_demo
 from . import test_funnel_multicompany
 from . import test_funnel_screenshots
 from . import test_funnel_migration
+from . import test_funnel_cron
