@@ -191,3 +191,31 @@ class TestFunnelClaimRace(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             env["crm.lead"].with_context(active_test=False).browse(ids).unlink()
+
+    def test_handover_older_than_a_claim_takes_the_claimed_customer_too(self):
+        """The leaver claims a customer while a hand-over of their customers, whose
+        snapshot predates the claim's commit, runs: nothing stays with them."""
+        rep_1, _rep_2 = self.rep_ids
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
+            company = env_2["crm.team"].browse(self.team_id).company_id
+            company = company or env_2.company
+            cr_2.execute("SELECT 1 FROM crm_lead LIMIT 1")  # the snapshot
+            self._claim(cr_1, rep_1)
+            cr_1.commit()
+            hand_over = partial(
+                env_2["crm.funnel.allocation"]._funnel_handover,
+                env_2["res.users"].browse(rep_1),
+                company=company,
+            )
+            # in its snapshot the leaver holds nothing: handing that over would
+            # leave the claimed customer with them
+            with self.assertRaises(pg_errors.SerializationFailure):
+                with cr_2.savepoint():
+                    hand_over()
+            handover = retrying(hand_over, env_2)
+            self.assertIn(self.lead_id, handover.assignment_ids.lead_id.ids)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            self.assertNotEqual(env["crm.lead"].browse(self.lead_id).user_id.id, rep_1)
+            env["crm.funnel.handover"].search([("user_id", "=", rep_1)]).unlink()
