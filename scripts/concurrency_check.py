@@ -42,6 +42,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
+from queue import Empty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
@@ -58,11 +59,11 @@ PASSWORD = "concurrency"
 LOGIN = "concurrency_rep_%02d"
 HOLDING_LAYERS = ("resource", "graded", "contacted", "lead", "intent")
 LAYER_ORDER = HOLDING_LAYERS + ("signed",)
+# what a rep may be told: a business refusal with its message. An AccessError
+# or MissingError would mean the addon let a rep act on what is not theirs.
 BUSINESS_ERRORS = {
     "odoo.exceptions.UserError",
     "odoo.exceptions.ValidationError",
-    "odoo.exceptions.AccessError",
-    "odoo.exceptions.MissingError",
 }
 MARK = "[concurrency]"
 
@@ -398,13 +399,20 @@ def snapshot(cr):
 
 
 def holdings(cr, rep_ids):
+    """{rep: (customers held, of which not discovered by the rep)}.
+
+    Only customers a rep discovered may take them past the quota (up to the
+    discoverer allowance): the others never exceed the quota.
+    """
     cr.execute(
-        """SELECT user_id, COUNT(*) FROM crm_lead
+        """SELECT user_id, COUNT(*),
+                  COUNT(*) FILTER (WHERE funnel_discoverer_id IS DISTINCT FROM user_id)
+             FROM crm_lead
             WHERE active AND user_id = ANY(%s) AND funnel_layer = ANY(%s)
          GROUP BY user_id""",
         [rep_ids, list(HOLDING_LAYERS)],
     )
-    return dict(cr.fetchall())
+    return {uid: (total, others) for uid, total, others in cr.fetchall()}
 
 
 class Sampler(threading.Thread):
@@ -416,6 +424,7 @@ class Sampler(threading.Thread):
         self.db, self.rep_ids, self.cron_id, self.every = db, rep_ids, cron_id, every
         self.stop = threading.Event()
         self.max_holdings = Counter()
+        self.max_undiscovered = Counter()
         self.samples = self.triggers = 0
 
     def trigger_cron(self, cr, notify_cr):
@@ -435,8 +444,9 @@ class Sampler(threading.Thread):
         next_trigger = 0.0
         with connection.cursor() as cr, notify.cursor() as notify_cr:
             while not self.stop.is_set():
-                for uid, count in holdings(cr, self.rep_ids).items():
-                    self.max_holdings[uid] = max(self.max_holdings[uid], count)
+                for uid, (total, others) in holdings(cr, self.rep_ids).items():
+                    self.max_holdings[uid] = max(self.max_holdings[uid], total)
+                    self.max_undiscovered[uid] = max(self.max_undiscovered[uid], others)
                 self.samples += 1
                 if time.time() >= next_trigger:
                     self.trigger_cron(cr, notify_cr)
@@ -444,6 +454,27 @@ class Sampler(threading.Thread):
                 self.stop.wait(0.25)
         connection.close()
         notify.close()
+
+
+def collect(queue, processes, timeout):
+    """The clients' results; a client that died without one is reported as such.
+
+    :param processes: {client number: its process}
+    """
+    results, deadline = [], time.time() + timeout
+    while len(results) < len(processes) and time.time() < deadline:
+        try:
+            results.append(queue.get(timeout=2))
+        except Empty:
+            if not any(p.is_alive() for p in processes.values()) and queue.empty():
+                break
+    for process in processes.values():
+        process.join(timeout=10)
+    reported = {number for number, *_rest in results}
+    for number, process in processes.items():
+        if number not in reported:
+            results.append((number, None, [], f"died (exit code {process.exitcode})"))
+    return results
 
 
 def read_log(logfile, offset):
@@ -504,6 +535,12 @@ def main(argv=None):
     parser.add_argument("--logfile", default=None)
     args = parser.parse_args(argv)
     logfile = args.logfile or os.path.join(ROOT, ".odoo", f"{args.db}.log")
+
+    def stopped(signum, _frame):
+        # so that the server started below is stopped too (finally)
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stopped)
     if os.path.exists(logfile):
         os.remove(logfile)
 
@@ -528,22 +565,21 @@ def main(argv=None):
         ]
         sampler = Sampler(args.db, rep_ids, cron_id)
         queue = multiprocessing.get_context("fork").Queue()
-        processes = [
-            multiprocessing.get_context("fork").Process(
+        processes = {
+            number: multiprocessing.get_context("fork").Process(
                 target=client_main,
                 args=(number, url, args.db, args.duration, 1000 + number, queue),
             )
             for number in clients
-        ]
+        }
         say(
             f"{len(processes)} clients for {args.duration:.0f} s, allocation cron every 3 s"
         )
-        sampler.start()
-        for process in processes:
+        # the clients are forked before the sampler thread starts
+        for process in processes.values():
             process.start()
-        results = [queue.get(timeout=args.duration + 600) for _ in processes]
-        for process in processes:
-            process.join()
+        sampler.start()
+        results = collect(queue, processes, timeout=args.duration + 600)
         # the last allocation may still run: let the cron finish before counting
         sampler.stop.set()
         sampler.join()
@@ -644,16 +680,25 @@ def main(argv=None):
         f"every claim a rep was told of is recorded ({unrecorded[:5]})",
     )
     limit = QUOTA + ALLOWANCE
-    over = {
-        uid: count
-        for uid, count in (sampler.max_holdings | Counter(final_holdings)).items()
-        if count > limit
-    }
+    totals = sampler.max_holdings | Counter(
+        {uid: total for uid, (total, _others) in final_holdings.items()}
+    )
+    undiscovered = sampler.max_undiscovered | Counter(
+        {uid: others for uid, (_total, others) in final_holdings.items()}
+    )
+    over = {uid: count for uid, count in totals.items() if count > limit}
     check(
         failures,
         not over,
         f"no rep above quota plus allowance ({limit}) in {sampler.samples} samples "
-        f"and at the end (max {max(sampler.max_holdings.values(), default=0)}; over: {over})",
+        f"and at the end (max {max(totals.values(), default=0)}; over: {over})",
+    )
+    over = {uid: count for uid, count in undiscovered.items() if count > QUOTA}
+    check(
+        failures,
+        not over,
+        f"no rep above quota ({QUOTA}) with customers they did not discover "
+        f"(max {max(undiscovered.values(), default=0)}; over: {over})",
     )
     check(
         failures,
@@ -686,6 +731,17 @@ def main(argv=None):
         "every serialization failure succeeded within Odoo's retries",
     )
     retries = log.count("tries left, try again")
+    overlaps = sum(conflicts.values()) + sum(
+        count
+        for message, count in business.items()
+        if "no longer in the pool" in message
+    )
+    check(
+        failures,
+        overlaps > 0,
+        "the run overlapped: conflicts retried or customers taken in the meantime "
+        f"({overlaps})",
+    )
     say(
         f"conflicts PostgreSQL reported and Odoo retried: {sum(conflicts.values())} "
         f"({', '.join(f'{table} {n}' for table, n in conflicts.most_common())})"
