@@ -767,16 +767,23 @@ def generate(
 
 
 def remove_pool(env):
-    """Remove the leads and teams of a previous run (the reps are reused)."""
+    """Remove the pool leads, signed deals and teams of a previous run (the reps
+    are reused); a funnel history generated in the same database stays."""
     leads = (
         env["crm.lead"]
         .with_context(active_test=False)
-        .search([("name", "=like", f"{PREFIX}%")])
+        .search(
+            [
+                "|",
+                ("name", "=like", f"{PREFIX} Pool %"),
+                ("name", "=like", f"{PREFIX} Signed %"),
+            ]
+        )
     )
     teams = (
         env["crm.team"]
         .with_context(active_test=False)
-        .search([("name", "=like", f"{PREFIX}%")])
+        .search([("name", "=like", f"{PREFIX} Team %")])
     )
     if leads or teams:
         print(

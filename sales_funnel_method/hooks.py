@@ -3,7 +3,8 @@ from odoo.tools import SQL, convert_file
 # where the layers' stages keep their xml ids while the addon is not installed
 KEPT_MODULE = "__sales_funnel_method_kept__"
 # what a manager may have changed in the CRM columns of the layers' stages, set
-# aside during a reinstall (a temporary table of the installing transaction)
+# aside during a reinstall (a temporary table, dropped at the installing
+# transaction's end: Odoo does not commit between the pre- and post-init hooks)
 KEPT_STAGE_TABLE = "sales_funnel_method_kept_stage"
 
 
@@ -23,7 +24,7 @@ def pre_init_hook(env):
     if stage_ids:
         env.cr.execute(
             SQL(
-                """CREATE TEMPORARY TABLE %s AS
+                """CREATE TEMPORARY TABLE %s ON COMMIT DROP AS
                    SELECT id, name, sequence, fold, requirements FROM crm_stage WHERE id = ANY(%s)""",
                 SQL.identifier(KEPT_STAGE_TABLE),
                 stage_ids,
