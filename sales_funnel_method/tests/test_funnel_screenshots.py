@@ -1,4 +1,6 @@
 import base64
+import shutil
+import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -178,7 +180,7 @@ class TestFunnelScreenshots(HttpCase, SalesFunnelCommon):
         else:
             self.fail(f"{name}: the screen kept changing while it was taken")
         self._check_browser(browser, name)
-        path = SCREENSHOTS / f"{name}.png"
+        path = self.taken / f"{name}.png"
         path.write_bytes(base64.b64decode(result["data"], validate=True))
         return path
 
@@ -187,7 +189,10 @@ class TestFunnelScreenshots(HttpCase, SalesFunnelCommon):
     # ------------------------------------------------------------
 
     def test_screenshots_of_the_main_views(self):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # taken aside, and put on the app page only when all of them are good
+        taken = tempfile.TemporaryDirectory()
+        self.addCleanup(taken.cleanup)
+        self.taken = Path(taken.name)
         browser = self._start_browser()
         try:
             paths = [
@@ -278,3 +283,6 @@ class TestFunnelScreenshots(HttpCase, SalesFunnelCommon):
                 self.assertEqual(image.size, (WIDTH, HEIGHT), path.name)
                 colours = image.convert("RGB").getcolors(maxcolors=WIDTH * HEIGHT)
                 self.assertGreater(len(colours), 64, f"{path.name} looks blank")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            shutil.copyfile(path, SCREENSHOTS / path.name)
