@@ -66,6 +66,8 @@ HISTORY_TABLES = {
 EDITED_STAGE = f"{MODULE}.crm_stage_lead"
 EDITED_NAME = "Qualified Lead (lifecycle check)"
 EDITED_IDEAL_DAYS = 9
+EDITED_SEQUENCE = 42
+EDITED_FOLD = True
 CHECK_LEAD_NAME = "Lifecycle check: walk-in customer"
 
 
@@ -257,7 +259,14 @@ def phase_snapshot(env, args):
         "name": stage.name,
         "ideal_days": stage.funnel_ideal_days,
     }
-    stage.write({"name": EDITED_NAME, "funnel_ideal_days": EDITED_IDEAL_DAYS})
+    stage.write(
+        {
+            "name": EDITED_NAME,
+            "funnel_ideal_days": EDITED_IDEAL_DAYS,
+            "sequence": EDITED_SEQUENCE,
+            "fold": EDITED_FOLD,
+        }
+    )
     partner = env["res.partner"].create(
         {"name": "Lifecycle Check Trading Ltd", "email": "buyer@lifecycle.example.com"}
     )
@@ -312,8 +321,8 @@ def phase_upgraded(env, args):
         checks.equal(state["history"][table], digest, f"{table} (rows, digest)")
     stage = env.ref(EDITED_STAGE)
     checks.equal(
-        (stage.name, stage.funnel_ideal_days),
-        (EDITED_NAME, EDITED_IDEAL_DAYS),
+        (stage.name, stage.funnel_ideal_days, stage.sequence, stage.fold),
+        (EDITED_NAME, EDITED_IDEAL_DAYS, EDITED_SEQUENCE, EDITED_FOLD),
         "the manager's edit of a layer stage",
     )
     return checks
@@ -477,9 +486,14 @@ def phase_reinstalled(env, args):
     # with the addon's columns and come back with the deck's value
     edited = state["stages"][deck["stage_id"]]
     checks.equal(
-        (edited["name"]["en_US"], edited["funnel_ideal_days"]),
-        (EDITED_NAME, deck["ideal_days"]),
-        "the manager's stage name kept, the deck's ideal days back",
+        (
+            edited["name"]["en_US"],
+            edited["sequence"],
+            edited["fold"],
+            edited["funnel_ideal_days"],
+        ),
+        (EDITED_NAME, EDITED_SEQUENCE, EDITED_FOLD, deck["ideal_days"]),
+        "the manager's stage name, order and folding kept, the deck's ideal days back",
     )
     _removed, leads, partners = uninstall_expectations(snapshot, state)
     checks.same_ids(state["leads"], leads, "leads")
