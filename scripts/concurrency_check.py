@@ -734,7 +734,7 @@ def main(argv=None):
     overlaps = sum(conflicts.values()) + sum(
         count
         for message, count in business.items()
-        if "no longer in the pool" in message
+        if "no longer in the pool" in message or "Another rep is claiming" in message
     )
     check(
         failures,

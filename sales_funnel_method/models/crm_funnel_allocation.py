@@ -764,6 +764,28 @@ class CrmFunnelAllocation(models.AbstractModel):
         free = {row[0] for row in cr.fetchall()}
         taken = leads.filtered(lambda lead: lead.id not in free)
         if taken:
+            # still in the pool as far as this transaction sees: locked by a claim
+            # or an allocation that has not finished yet
+            cr.execute(
+                SQL(
+                    """SELECT id FROM crm_lead
+                        WHERE id = ANY(%s) AND active AND user_id IS NULL
+                          AND funnel_layer = ANY(%s)""",
+                    taken.ids,
+                    list(HOLDING_LAYERS),
+                )
+            )
+            busy = taken.browse([row[0] for row in cr.fetchall()])
+            if busy == taken:
+                raise UserError(
+                    self.env._(
+                        "Another rep is claiming these customers, or the pool is being "
+                        "allocated, at this very moment: %(customers)s. Try again in a "
+                        "moment.",
+                        customers=", ".join(busy.mapped("display_name")),
+                    )
+                )
+            taken -= busy
             raise UserError(
                 self.env._(
                     "These customers are no longer in the pool: another rep claimed them, or "

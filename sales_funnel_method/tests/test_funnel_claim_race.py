@@ -82,7 +82,9 @@ class TestFunnelClaimRace(TransactionCase):
             cr_1.execute("SELECT 1")
             cr_2.execute("SELECT 1")
             self._claim(cr_1, rep_1)
-            with self.assertRaisesRegex(UserError, "no longer in the pool"):
+            # the first claim holds the customer's row: the second one is told to
+            # try again, without waiting for the first to finish
+            with self.assertRaisesRegex(UserError, "at this very moment"):
                 self._claim(cr_2, rep_2)
             cr_2.rollback()
             cr_1.commit()
