@@ -69,6 +69,18 @@ class TestFunnelClaimRace(TransactionCase):
         env = api.Environment(cr, rep_id, {"tracking_disable": True})
         return env["crm.lead"].browse(self.lead_id).action_funnel_claim()
 
+    def _claim_after_a_snapshot(self, cr_1, cr_2, rep_id):
+        """``cr_2`` takes its snapshot, then ``rep_id`` claims the contested
+        customer in ``cr_1``, committed.
+
+        :return: a superuser environment on ``cr_2``, and the team's company
+        """
+        env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
+        company = env_2["crm.team"].browse(self.team_id).company_id or env_2.company
+        self._claim(cr_1, rep_id)
+        cr_1.commit()
+        return env_2, company
+
     def _final_state(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
@@ -161,12 +173,7 @@ class TestFunnelClaimRace(TransactionCase):
             other = held.copy({"name": "Second pool customer", "user_id": False})
             self.addCleanup(self._unlink_leads, (held | other).ids)
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
-            env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
-            company = env_2["crm.team"].browse(self.team_id).company_id
-            company = company or env_2.company
-            cr_2.execute("SELECT 1 FROM crm_lead LIMIT 1")  # the snapshot
-            self._claim(cr_1, rep_1)
-            cr_1.commit()
+            env_2, company = self._claim_after_a_snapshot(cr_1, cr_2, rep_1)
             allocate = partial(
                 env_2["crm.funnel.allocation"]._funnel_allocate,
                 env_2["crm.lead"].browse(other.id),
@@ -199,12 +206,7 @@ class TestFunnelClaimRace(TransactionCase):
         snapshot predates the claim's commit, runs: nothing stays with them."""
         rep_1, _rep_2 = self.rep_ids
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
-            env_2 = api.Environment(cr_2, api.SUPERUSER_ID, {"tracking_disable": True})
-            company = env_2["crm.team"].browse(self.team_id).company_id
-            company = company or env_2.company
-            cr_2.execute("SELECT 1 FROM crm_lead LIMIT 1")  # the snapshot
-            self._claim(cr_1, rep_1)
-            cr_1.commit()
+            env_2, company = self._claim_after_a_snapshot(cr_1, cr_2, rep_1)
             hand_over = partial(
                 env_2["crm.funnel.allocation"]._funnel_handover,
                 env_2["res.users"].browse(rep_1),
