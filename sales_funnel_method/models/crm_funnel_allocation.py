@@ -752,13 +752,16 @@ class CrmFunnelAllocation(models.AbstractModel):
         # committed after ours began raises a serialization failure, which Odoo
         # answers by running the whole request again (odoo.service.model.retrying):
         # the claim then decides on fresh data.
+        in_pool = SQL(
+            "active AND user_id IS NULL AND funnel_layer = ANY(%s)",
+            list(HOLDING_LAYERS),
+        )
         cr.execute(
             SQL(
-                """SELECT id FROM crm_lead
-                    WHERE id = ANY(%s) AND active AND user_id IS NULL AND funnel_layer = ANY(%s)
+                """SELECT id FROM crm_lead WHERE id = ANY(%s) AND %s
                       FOR NO KEY UPDATE SKIP LOCKED""",
                 leads.ids,
-                list(HOLDING_LAYERS),
+                in_pool,
             )
         )
         free = {row[0] for row in cr.fetchall()}
@@ -768,11 +771,9 @@ class CrmFunnelAllocation(models.AbstractModel):
             # or an allocation that has not finished yet
             cr.execute(
                 SQL(
-                    """SELECT id FROM crm_lead
-                        WHERE id = ANY(%s) AND active AND user_id IS NULL
-                          AND funnel_layer = ANY(%s)""",
+                    "SELECT id FROM crm_lead WHERE id = ANY(%s) AND %s",
                     taken.ids,
-                    list(HOLDING_LAYERS),
+                    in_pool,
                 )
             )
             busy = taken.browse([row[0] for row in cr.fetchall()])
@@ -896,17 +897,22 @@ class CrmFunnelAllocation(models.AbstractModel):
         self._funnel_apply(plan, "handover", company, force=force, handover=handover)
         return handover
 
+    def _funnel_in_own_transactions(self):
+        """Whether the cron may commit and retry on its own: not in tests (no
+        commit there), nor within a request ("Run Manually": Odoo retries the
+        request as a whole)."""
+        return not (getattr(threading.current_thread(), "testing", False) or request)
+
     def _funnel_retrying(self, func):
         """Run ``func`` in a transaction of its own, retried on serialization
         failures, deadlocks and lock timeouts as Odoo retries a request
         (odoo.service.model.retrying: up to 5 tries, then the error).
 
         What the cron did before is committed first, so that a retry starts
-        from a fresh snapshot without undoing it. In tests (no commit there) and
-        within a request ("Run Manually": the request is retried as a whole),
-        ``func`` simply runs once.
+        from a fresh snapshot without undoing it. Where the cron may not commit
+        (``_funnel_in_own_transactions``), ``func`` simply runs once.
         """
-        if getattr(threading.current_thread(), "testing", False) or request:
+        if not self._funnel_in_own_transactions():
             return func()
         # a cron's own transaction: the retry must start a new snapshot
         self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -944,7 +950,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                     )
                 )
             except Exception:
-                if getattr(threading.current_thread(), "testing", False) or request:
+                if not self._funnel_in_own_transactions():
                     raise
                 self.env.cr.rollback()
                 _logger.exception(
