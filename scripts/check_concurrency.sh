@@ -23,13 +23,7 @@ ensure_venv
 ensure_postgres
 write_conf "$PORT"
 
-drop_db() {
-    # --force: a server left behind by an interrupted run still holds connections
-    dropdb --if-exists --force "$DB" || die "could not drop the database '$DB'"
-    rm -rf "$STATE/data/filestore/$DB"
-}
-
-drop_db
+drop_database "$DB" || die "could not drop the database '$DB'"
 if [ -n "${TEMPLATE_DB:-}" ] && module_installed "$TEMPLATE_DB"; then
     say "copying '$TEMPLATE_DB' into '$DB'"
     createdb -T "$TEMPLATE_DB" "$DB" || die "could not copy $TEMPLATE_DB (is it still in use?)"
@@ -43,6 +37,6 @@ status=0
 "$PY" "$ROOT/scripts/concurrency_check.py" --conf "$CONF" --db "$DB" --port "$PORT" \
     --duration "$DURATION" || status=$?
 if [ "$status" = 0 ] && [ -z "${KEEP_DB:-}" ]; then
-    drop_db
+    drop_database "$DB"
 fi
 exit $status

@@ -24,13 +24,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sfm_lifecycle.XXXXXX")
 cleanup() {
     rm -rf "$work"
     [ "${KEEP_DB:-0}" = 1 ] && return
-    dropdb --if-exists "$DB" 2>/dev/null || true
-    rm -rf "$STATE/data/filestore/$DB"
+    drop_database "$DB" || true
 }
 trap cleanup EXIT
 
-odoo_addons=${ODOO_PATH}/odoo/addons
-[ -d "$ODOO_PATH/addons" ] && odoo_addons="$odoo_addons,$ODOO_PATH/addons"
+odoo_addons=$(odoo_core_addons_path)
 
 # step NAME LOG COMMAND...: run, keep the log, fail on a non-zero exit or any
 # ERROR/CRITICAL line
@@ -69,8 +67,7 @@ base_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$work/base/$MODULE/
 current_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$ROOT/$MODULE/__manifest__.py")
 say "previous release: $base_ref ($base_commit, $base_version); current code: $current_version"
 
-dropdb --if-exists "$DB" 2>/dev/null || die "could not drop the database $DB (is a server using it?)"
-rm -rf "$STATE/data/filestore/$DB"
+drop_database "$DB" || die "could not drop the database $DB"
 step "install $base_ref with demo data" "$work/install_base.log" \
     odoo -d "$DB" --addons-path "$work/base,$odoo_addons" -i "$MODULE" --stop-after-init
 check snapshot "$work/base"

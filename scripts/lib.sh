@@ -18,12 +18,13 @@ die() { printf '\033[31m[sales_funnel_method] error:\033[0m %s\n' "$*" >&2; exit
 
 # Odoo's own addons live in odoo/addons in a source checkout; some trees also
 # carry a top-level addons/ folder (a subset): use both when present.
-odoo_addons_path() {
-    local path="$ROOT"
-    [ -d "$ODOO_PATH/odoo/addons" ] && path="$path,$ODOO_PATH/odoo/addons"
+odoo_core_addons_path() {
+    local path="$ODOO_PATH/odoo/addons"
     [ -d "$ODOO_PATH/addons" ] && path="$path,$ODOO_PATH/addons"
     printf '%s' "$path"
 }
+
+odoo_addons_path() { printf '%s,%s' "$ROOT" "$(odoo_core_addons_path)"; }
 
 ensure_odoo() {
     if [ ! -f "$ODOO_PATH/odoo-bin" ] || [ ! -d "$ODOO_PATH/odoo/addons/crm" ]; then
@@ -145,6 +146,13 @@ db_password = False
 list_db = True
 log_level = ${LOG_LEVEL:-info}
 CONF
+}
+
+# drop_database DB: the database and its filestore (--force: a server left behind
+# by an interrupted run may still hold connections)
+drop_database() {
+    dropdb --if-exists --force "$1" 2>/dev/null || return 1
+    rm -rf "$STATE/data/filestore/$1"
 }
 
 db_exists() { psql -X -d postgres -Atc "select 1 from pg_database where datname = '$1'" | grep -q 1; }
