@@ -13,7 +13,7 @@ ensure_postgres
 ensure_chromium
 "$PY" -c "import websocket" 2>/dev/null \
     || die "websocket-client is missing from the virtualenv: Odoo would skip every browser tour. Fix: $PY -m pip install websocket-client"
-write_conf 8169
+write_conf "${TEST_PORT:-8169}"
 
 bash "$ROOT/scripts/lint.sh" || die "fix the lint violations first (make lint)."
 
