@@ -28,6 +28,7 @@
         "report/crm_funnel_report_holding_views.xml",
         "report/crm_funnel_report_views.xml",
         "views/crm_team_member_views.xml",
+        "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/crm_funnel_allocate_views.xml",
         "wizard/crm_funnel_handover_wizard_views.xml",

@@ -13,7 +13,14 @@ def pre_init_hook(env):
 
     Installing a module loads its data over the records of its xml ids, noupdate
     or not: what a manager changed in the stages' CRM columns (their names, order,
-    folding, requirements) is set aside here and put back by post_init_hook."""
+    folding, requirements) is set aside here and put back by post_init_hook.
+
+    The sales teams that exist before the addon (Odoo's own "Sales") do not work
+    the funnel until a manager ticks it on the team; teams created afterwards do
+    (the field's default). The column is made here so that the ORM does not give
+    the existing teams that default."""
+    env.cr.execute("ALTER TABLE crm_team ADD COLUMN IF NOT EXISTS use_funnel boolean")
+    env.cr.execute("UPDATE crm_team SET use_funnel = FALSE WHERE use_funnel IS NULL")
     env.cr.execute(
         """UPDATE ir_model_data SET module = 'sales_funnel_method'
             WHERE module = %s AND model = 'crm.stage'
@@ -109,6 +116,13 @@ def post_init_hook(env):
         env["crm.funnel.move"]._funnel_backfill(
             Lead.search([("stage_id", "in", kept_stages.ids)])
         )
+        # the teams whose customers are back in the layers work the funnel again
+        env.flush_all()
+        env.cr.execute(
+            """UPDATE crm_team SET use_funnel = TRUE
+                WHERE NOT use_funnel AND id IN (SELECT team_id FROM crm_funnel_move)"""
+        )
+        env["crm.team"].invalidate_model(["use_funnel"])
     if Lead.search_count([], limit=1):
         return
     default_stages = env["crm.stage"]

@@ -6,6 +6,7 @@ from . import crm_funnel_move
 from . import crm_lead
 from . import crm_funnel_assignment
 from . import crm_funnel_handover
+from . import crm_team
 from . import crm_team_member
 from . import crm_funnel_allocation
 from . import crm_funnel_exception

@@ -24,8 +24,9 @@ class CrmFunnelSummary(models.AbstractModel):
     @api.model
     def _funnel_recipients(self):
         """{user: teams} of the summary: team managers get their teams, directors all."""
-        teams = (
-            self.env["crm.team"].sudo().search([("crm_team_member_ids", "!=", False)])
+        Team = self.env["crm.team"].sudo()
+        teams = Team.search(
+            [("crm_team_member_ids", "!=", False), *Team._funnel_team_domain()]
         )
         recipients = defaultdict(lambda: self.env["crm.team"])
         for team in teams:
@@ -84,7 +85,11 @@ class CrmFunnelSummary(models.AbstractModel):
             self.env["crm.funnel.report.holding"]
             .sudo()
             .search(
-                [("team_id", "in", teams.ids), ("layer", "in", list(HOLDING_LAYERS))]
+                [
+                    ("team_id", "in", teams.ids),
+                    ("layer", "in", list(HOLDING_LAYERS)),
+                    ("ideal_count", ">", 0),
+                ]
             )
         )
         layers = [

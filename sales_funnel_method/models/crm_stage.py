@@ -123,9 +123,12 @@ class CrmStage(models.Model):
         :param str default_grade: grade given to ungraded customers that land
             past the graded layer from outside it (they could not get there
             otherwise); False to grade nobody
-        :param team: only move the customers of this sales team
+        :param team: only move the customers of this sales team, which then
+            works the funnel
         Every move is recorded in the move history, as any other move.
         """
+        if team:
+            team.use_funnel = True
         Lead = self.env["crm.lead"].with_context(active_test=False)
         for stage_id, layer in layer_by_stage.items():
             domain = [("stage_id", "=", stage_id)]
