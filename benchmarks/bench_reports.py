@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 import common
 import datagen
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo.osv import expression
@@ -162,7 +163,11 @@ def pivot_spec(env, label, action_xmlid, view_xmlid):
             domains.append(
                 safe_eval(
                     node.get("domain"),
-                    {"uid": env.uid, "context_today": datetime.today},
+                    {
+                        "uid": env.uid,
+                        "context_today": datetime.today,
+                        "relativedelta": relativedelta,
+                    },
                 )
             )
             applied.append(node.get("name"))

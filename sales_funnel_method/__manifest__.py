@@ -45,6 +45,10 @@
             "sales_funnel_method/static/src/scss/sales_funnel.scss",
             "sales_funnel_method/static/src/views/*",
         ],
+        # the graph view is loaded lazily, and so its extensions
+        "web.assets_backend_lazy": [
+            "sales_funnel_method/static/src/graph/*",
+        ],
         "web.assets_tests": [
             "sales_funnel_method/static/tests/tours/*.js",
         ],

@@ -3,6 +3,11 @@ from odoo.tools import SQL
 
 from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 
+# the layers a customer passes through on its way to a signing (SPEC 1 and 11)
+WORKING_LAYERS = ("graded", "contacted", "lead", "intent")
+# the funnel, top to bottom (abandoned stands beside it)
+FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
+
 MOVE_TYPES = [
     ("entry", "Entered the funnel"),
     ("forward", "Down the funnel"),
@@ -125,6 +130,110 @@ class CrmFunnelMove(models.Model):
             return 0
         return max(LAYER_RANK[to_layer] - LAYER_RANK[from_layer] - 1, 0)
 
+    # ------------------------------------------------------------
+    # THE FUNNEL'S FIGURES, IN SQL (one definition for reports and checks)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_rank_sql(self, layer):
+        """SQL: the funnel rank (1 resource ... 7 implemented) of the layer key
+        ``layer``; NULL for abandoned and outside the funnel."""
+        return SQL(
+            "ARRAY_POSITION(%s::varchar[], %s::varchar)", list(FUNNEL_ORDER), layer
+        )
+
+    @api.model
+    def _funnel_signing_sql(self, move="move"):
+        """SQL condition: the move ``move`` (an alias of crm_funnel_move) is a
+        signing: the customer reached Signed from above, was created in it, or
+        was reopened from Abandoned straight into it. A customer back from
+        Implemented does not sign again."""
+        return SQL(
+            "(%(move)s.to_layer = 'signed' AND %(move)s.move_type IN ('forward', 'entry', 'reopen'))",
+            move=SQL.identifier(move),
+        )
+
+    @api.model
+    def _funnel_reopened_between_sql(self, after, until, inclusive=True):
+        """SQL condition: the customer was reopened (from Abandoned) after the move
+        ``after`` and before (``inclusive``: or at) the move ``until``, so that the
+        two moves are on different paths through the funnel. A reopened customer
+        starts a new path: it is received again, often by another rep."""
+        after, until = SQL.identifier(after), SQL.identifier(until)
+        return SQL(
+            """EXISTS (SELECT 1 FROM crm_funnel_move reopen
+                        WHERE reopen.lead_id = %(until)s.lead_id AND reopen.move_type = 'reopen'
+                          AND (reopen.date, reopen.id) > (%(after)s.date, %(after)s.id)
+                          AND (reopen.date, reopen.id) %(op)s (%(until)s.date, %(until)s.id))""",
+            after=after,
+            until=until,
+            op=SQL("<=") if inclusive else SQL("<"),
+        )
+
+    @api.model
+    def _funnel_out_of_funnel_sql(self, move="move"):
+        """SQL condition: the signing ``move`` is out of the funnel (SPEC 7.1): on
+        its path the customer did not pass through every working layer (Graded,
+        Contacted, Lead, Intent): created in a late layer, imported as signed,
+        moved past a layer, or reopened from Abandoned straight into Signed."""
+        return SQL(
+            """(SELECT COUNT(DISTINCT path.to_layer) FROM crm_funnel_move path
+                 WHERE path.lead_id = %(move)s.lead_id AND path.to_layer = ANY(%(working)s)
+                   AND (path.date, path.id) < (%(move)s.date, %(move)s.id)
+                   AND NOT %(reopened)s) < %(count)s""",
+            move=SQL.identifier(move),
+            working=list(WORKING_LAYERS),
+            reopened=self._funnel_reopened_between_sql("path", move),
+            count=len(WORKING_LAYERS),
+        )
+
+    @api.model
+    def _funnel_reached_sql(self, move="move"):
+        """SQL condition: the move ``move`` is a customer reaching its layer (SPEC 2,
+        11): it entered the funnel there, moved down into it, or was reopened into
+        it, and had not reached that layer or a lower one before on its path (a
+        customer coming back down after a step back up reached it once)."""
+        alias = SQL.identifier(move)
+        return SQL(
+            """(%(move)s.move_type IN ('entry', 'forward', 'reopen')
+                AND %(rank)s IS NOT NULL
+                AND NOT EXISTS (
+                    SELECT 1 FROM crm_funnel_move before
+                     WHERE before.lead_id = %(move)s.lead_id
+                       AND (before.date, before.id) < (%(move)s.date, %(move)s.id)
+                       AND %(before_rank)s >= %(rank)s
+                       AND NOT %(reopened)s))""",
+            move=alias,
+            rank=self._funnel_rank_sql(SQL("%s.to_layer", alias)),
+            before_rank=self._funnel_rank_sql(SQL("before.to_layer")),
+            reopened=self._funnel_reopened_between_sql("before", move),
+        )
+
+    @api.model
+    def _funnel_moved_on_join_sql(self, move="move", alias="moved_on"):
+        """SQL: a LEFT JOIN LATERAL giving, as ``alias.date``, when the customer of
+        the move ``move`` first reached a lower layer than the one ``move`` brought
+        it to, on the same path (NULL while it has not: it stalled, went back up
+        or was abandoned). A move straight to a layer further down counts; a
+        reopen straight into Signed counts as the signing it is."""
+        move_alias = SQL.identifier(move)
+        return SQL(
+            """LEFT JOIN LATERAL (
+                   SELECT later.date FROM crm_funnel_move later
+                    WHERE later.lead_id = %(move)s.lead_id
+                      AND (later.date, later.id) > (%(move)s.date, %(move)s.id)
+                      AND %(later_rank)s > %(rank)s
+                      AND NOT %(reopened)s
+                 ORDER BY later.date, later.id
+                    LIMIT 1
+               ) %(alias)s ON TRUE""",
+            move=move_alias,
+            later_rank=self._funnel_rank_sql(SQL("later.to_layer")),
+            rank=self._funnel_rank_sql(SQL("%s.to_layer", move_alias)),
+            reopened=self._funnel_reopened_between_sql(move, "later", inclusive=False),
+            alias=SQL.identifier(alias),
+        )
+
     @api.model
     def _funnel_period_figures(self, start, end, companies, team_ids=None):
         """Signings, moves down the funnel and the abandoned / received ratio between
@@ -136,13 +245,13 @@ class CrmFunnelMove(models.Model):
         )
         self.env.cr.execute(
             SQL(
-                """SELECT COUNT(*) FILTER (WHERE move.to_layer = 'signed'
-                                             AND move.move_type IN ('forward', 'entry')),
+                """SELECT COUNT(*) FILTER (WHERE %s),
                       COUNT(*) FILTER (WHERE move.move_type = 'forward'),
                       COUNT(*) FILTER (WHERE move.move_type = 'abandon')
                  FROM crm_funnel_move move
                 WHERE move.date >= %s AND move.date < %s
                   AND (move.company_id = ANY(%s) OR move.company_id IS NULL) %s""",
+                self._funnel_signing_sql(),
                 start,
                 end,
                 companies.ids,

@@ -3,16 +3,27 @@ from odoo.tools import SQL
 
 from .crm_stage import LAYER_RANK
 
+# the aggregates a measure set beside its ideal may be read with
+AGGREGATES = {"avg": "AVG", "sum": "SUM", "min": "MIN", "max": "MAX"}
+
 
 class CrmFunnelReportMixin(models.AbstractModel):
     """Shared plumbing of the funnel's SQL-view reports.
 
-    A ratio measure (step rate, abandon ratio, contacts per customer) must be
+    A ratio measure (reach rate, abandon ratio, contacts per customer) must be
     the ratio of the group's sums, not the average of the rows' ratios: models
-    list them in ``_funnel_ratios`` as {field: (numerator, denominator)}, two
+    list them in ``_funnel_ratios`` as {field: (numerator, denominator)} or
+    {field: (numerator, denominator, scale)} (100 for a percentage), two
     aggregate SQL expressions where ``%(table)s`` stands for the report's table,
     and the pivot/graph aggregate them with that SQL. ``_funnel_medians`` lists
-    fields aggregated as their median.
+    fields aggregated as their median, {field: column}.
+
+    A report may set the ideal beside the actual in the same rows: each row has a
+    ``kind`` ("actual" or "ideal"), the ideal rows mirroring the actual ones. The
+    measures listed in ``_funnel_by_kind`` are then aggregated over the group's
+    actual rows whenever it holds any, and over its ideal rows otherwise: a graph
+    split by kind shows the ideal beside the actual, and a pivot or a total that
+    is not split by kind never mixes the two.
     """
 
     _name = "crm.funnel.report.mixin"
@@ -20,6 +31,7 @@ class CrmFunnelReportMixin(models.AbstractModel):
 
     _funnel_ratios = {}
     _funnel_medians = {}
+    _funnel_by_kind = ()
 
     def _query(self):
         raise NotImplementedError
@@ -64,17 +76,39 @@ class CrmFunnelReportMixin(models.AbstractModel):
     def _read_group_select(self, aggregate_spec, query):
         fname, _sep, func = aggregate_spec.partition(":")
         if fname in self._funnel_ratios and func:
-            numerator, denominator = self._funnel_ratios[fname]
+            numerator, denominator, *scale = self._funnel_ratios[fname]
             table = SQL.identifier(self._table)
             return SQL(
-                "(%s::float / NULLIF(%s, 0))",
+                "(%s * %s::float / NULLIF(%s, 0))",
+                scale[0] if scale else 1,
                 SQL(numerator, table=table),
                 SQL(denominator, table=table),
             )
+        if fname in self._funnel_by_kind and func:
+            kind = SQL.identifier(self._table, "kind")
+            return SQL(
+                "CASE WHEN BOOL_OR(%(kind)s = 'actual') THEN %(actual)s ELSE %(all)s END",
+                kind=kind,
+                actual=self._funnel_aggregate(fname, func, SQL("%s = 'actual'", kind)),
+                all=self._funnel_aggregate(fname, func),
+            )
         if fname in self._funnel_medians and func:
-            column = SQL.identifier(self._table, self._funnel_medians[fname])
-            return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", column)
+            return self._funnel_aggregate(fname, func)
         return super()._read_group_select(aggregate_spec, query)
+
+    def _funnel_aggregate(self, fname, func, where=None):
+        """SQL: the aggregate ``func`` of the column of ``fname`` (its median for
+        the fields of ``_funnel_medians``), over the rows matching ``where``."""
+        column = SQL.identifier(self._table, self._funnel_medians.get(fname, fname))
+        if fname in self._funnel_medians:
+            aggregate = SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", column)
+        elif func in AGGREGATES:
+            aggregate = SQL("%s(%s)", SQL(AGGREGATES[func]), column)
+        else:
+            raise ValueError(f"Invalid aggregate {func!r} for {fname!r}")
+        if where is None:
+            return aggregate
+        return SQL("%s FILTER (WHERE %s)", aggregate, where)
 
     def _read_group_orderby(self, order, groupby_terms, query):
         order = order or ",".join(groupby_terms)

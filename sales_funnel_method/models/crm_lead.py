@@ -798,7 +798,10 @@ class CrmLead(models.Model):
         """The current user's holdings against the ideal, per layer (SPEC 2), for
         the header of My Funnel: [{layer, label, held, ideal}] in funnel order."""
         report = self.env["crm.funnel.report.holding"]
-        rows = report.search([("user_id", "=", self.env.uid)], order="layer_sequence")
+        rows = report.search(
+            [("user_id", "=", self.env.uid), ("ideal_count", ">", 0)],
+            order="layer_sequence",
+        )
         labels = dict(self._fields["funnel_layer"]._description_selection(self.env))
         return [
             {

@@ -27,6 +27,7 @@ class CrmFunnelReportAbandon(models.Model):
             "team_id",
             "company_id",
         ],
+        "crm.team": ["use_funnel"],
     }
     _funnel_ratios = {
         "abandon_ratio": (
@@ -49,12 +50,15 @@ class CrmFunnelReportAbandon(models.Model):
         readonly=True,
         aggregator="avg",
         digits=(16, 2),
-        help="Customers abandoned per customer received (allocated, claimed or handed over).",
+        help="Customers abandoned per customer received (every way a rep receives one: "
+        "allocated, claimed, handed over or assigned by a manager).",
     )
 
     def _query(self):
+        Team = self.env["crm.team"]
         # ids come from the sources (a row number over the union would keep the
-        # date filter from reaching the tables)
+        # date filter from reaching the tables); every kind of assignment is a
+        # customer received
         return SQL(
             """
             SELECT move.id * 2 AS id, move.lead_id, move.date,
@@ -62,11 +66,15 @@ class CrmFunnelReportAbandon(models.Model):
                    1 AS abandoned_count, 0 AS received_count, NULL::float AS abandon_ratio
               FROM crm_funnel_move move
              WHERE move.move_type = 'abandon' AND move.user_id IS NOT NULL
+               AND (move.team_id IS NULL OR %s)
             UNION ALL
             SELECT assignment.id * 2 + 1, assignment.lead_id, assignment.date,
                    assignment.user_id, assignment.team_id, assignment.company_id,
                    0, 1, NULL::float
               FROM crm_funnel_assignment assignment
              WHERE assignment.user_id IS NOT NULL
-            """
+               AND (assignment.team_id IS NULL OR %s)
+            """,
+            Team._funnel_team_sql(SQL("move.team_id"), active=False),
+            Team._funnel_team_sql(SQL("assignment.team_id"), active=False),
         )

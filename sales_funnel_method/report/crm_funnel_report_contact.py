@@ -1,8 +1,25 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..models.crm_funnel_contact import CONTACT_KINDS
 from ..models.crm_stage import FUNNEL_LAYERS
+
+# the contact time curve's x axis: even buckets of a week since the rep received
+# the customer, then all that came later
+BUCKET_DAYS = 7
+BUCKET_COUNT = 8
+DAY_BUCKETS = [
+    ("w1", "Days 0-6"),
+    ("w2", "Days 7-13"),
+    ("w3", "Days 14-20"),
+    ("w4", "Days 21-27"),
+    ("w5", "Days 28-34"),
+    ("w6", "Days 35-41"),
+    ("w7", "Days 42-48"),
+    ("w8", "Days 49-55"),
+    ("w9", "Day 56 and later"),
+]
 
 
 class CrmFunnelReportContact(models.Model):
@@ -16,6 +33,7 @@ class CrmFunnelReportContact(models.Model):
     _order = "date desc"
     _rec_name = "lead_id"
     _depends = {
+        "crm.team": ["use_funnel"],
         "crm.funnel.contact": [
             "lead_id",
             "date",
@@ -47,6 +65,14 @@ class CrmFunnelReportContact(models.Model):
         aggregator="avg",
         help="Whole days between the rep receiving the customer and the contact.",
     )
+    days_bucket = fields.Selection(
+        DAY_BUCKETS,
+        string="Days since Received (Weeks)",
+        readonly=True,
+        group_expand=True,
+        help="The week after the rep received the customer in which the contact took "
+        "place: even buckets of seven days.",
+    )
     contact_count = fields.Integer(string="Contacts", readonly=True, aggregator="sum")
     customer_count = fields.Integer(
         string="Customers",
@@ -63,11 +89,58 @@ class CrmFunnelReportContact(models.Model):
             """
             SELECT contact.id, contact.lead_id, contact.date, contact.user_id, contact.team_id,
                    contact.company_id, contact.layer, contact.kind,
-                   GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.date - contact.received_date))
-                                  / 86400), 0)::int AS days_since_received,
+                   days.days AS days_since_received,
+                   'w' || LEAST(days.days / %(width)s + 1, %(last)s) AS days_bucket,
                    1 AS contact_count,
                    contact.lead_id AS customer_count,
                    1.0 AS contacts_per_customer
               FROM crm_funnel_contact contact
-            """
+             CROSS JOIN LATERAL (
+                   SELECT GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.date - contact.received_date))
+                                         / 86400), 0)::int AS days
+                   ) days
+             WHERE contact.team_id IS NULL OR %(funnel_team)s
+            """,
+            width=BUCKET_DAYS,
+            last=BUCKET_COUNT + 1,
+            funnel_team=self.env["crm.team"]._funnel_team_sql(
+                SQL("contact.team_id"), active=False
+            ),
         )
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        """The curve's buckets are all there up to the last one with contacts, empty
+        ones too, so that its x axis runs evenly (Odoo fills empty groups only for
+        a lazy grouping; the graph and the pivot ask for an eager one)."""
+        result = super().read_group(
+            domain, fields, groupby, offset, limit, orderby, lazy
+        )
+        groupby = [groupby] if isinstance(groupby, str) else list(groupby)
+        if lazy or groupby != ["days_bucket"] or not result or limit or offset:
+            return result
+        by_key = {row["days_bucket"]: row for row in result}
+        keys = [key for key, _label in DAY_BUCKETS]
+        last = max(keys.index(key) for key in by_key if key in keys)
+        empty = {"__count": 0}
+        for spec in fields:
+            name, _sep, func = spec.partition(":")
+            field = self._fields.get(name)
+            if field is not None and name != "days_bucket":
+                empty[name] = self._read_group_empty_value(
+                    f"{name}:{func or field.aggregator}"
+                )
+        filled = [
+            by_key.get(key)
+            or dict(
+                empty,
+                days_bucket=key,
+                __domain=expression.AND([domain, [("days_bucket", "=", key)]]),
+            )
+            for key in keys[: last + 1]
+        ]
+        if (orderby or "").strip().lower() == "days_bucket desc":
+            filled.reverse()
+        return filled + [row for row in result if row["days_bucket"] not in keys]

@@ -5,8 +5,12 @@ from ..models.crm_stage import FUNNEL_LAYERS
 
 
 class CrmFunnelReportHolding(models.Model):
-    """Holdings against the ideal (SPEC 2, 6): per rep, team and layer, how many
-    customers the rep holds, how many they should hold, and the shortfall."""
+    """Holdings against the ideal (SPEC 2, 6): per rep of a funnel team and per
+    layer, how many customers the rep holds, how many they should hold, and the
+    shortfall. Every layer has its row; those without an ideal holding (Resource,
+    Signed, Implemented) have an ideal of 0, and the Abandoned row counts the
+    customers the rep abandoned that are still out of the pool, cooling down
+    (冷处理)."""
 
     _name = "crm.funnel.report.holding"
     _inherit = ["crm.funnel.report.mixin"]
@@ -16,10 +20,16 @@ class CrmFunnelReportHolding(models.Model):
     _rec_name = "user_id"
     # what the view reads: flushed before the report is queried
     _depends = {
-        "crm.lead": ["active", "user_id", "funnel_layer", "stage_id"],
+        "crm.lead": [
+            "active",
+            "user_id",
+            "funnel_layer",
+            "stage_id",
+            "funnel_abandoned_by_id",
+        ],
         "crm.stage": ["funnel_layer", "funnel_ideal_holding"],
         "crm.team.member": ["active", "user_id", "crm_team_id"],
-        "crm.team": ["active", "company_id"],
+        "crm.team": ["active", "company_id", "use_funnel"],
         "res.users": ["active", "company_id"],
     }
 
@@ -38,37 +48,38 @@ class CrmFunnelReportHolding(models.Model):
     )
 
     def _query(self):
-        layer_order = SQL(" ").join(
-            [SQL("CASE stage.funnel_layer")]
-            + [
-                SQL("WHEN %s THEN %s", key, rank)
-                for rank, (key, _label) in enumerate(FUNNEL_LAYERS, 1)
-            ]
-            + [SQL("END")]
-        )
+        layers = [key for key, _label in FUNNEL_LAYERS]
+        # ids from the rep and the layer (not a row number): a filter on the rep
+        # then reaches the tables
         return SQL(
             """
             WITH ideal AS (
-                SELECT stage.funnel_layer AS layer, MAX(stage.funnel_ideal_holding) AS ideal,
-                       MIN(%(layer_order)s) AS layer_sequence
-                  FROM crm_stage stage
-                 WHERE stage.funnel_layer IS NOT NULL AND stage.funnel_ideal_holding > 0
-              GROUP BY stage.funnel_layer
+                SELECT layer.key AS layer, layer.rank AS layer_sequence,
+                       COALESCE(MAX(stage.funnel_ideal_holding), 0) AS ideal
+                  FROM unnest(%(layers)s::varchar[]) WITH ORDINALITY AS layer(key, rank)
+             LEFT JOIN crm_stage stage ON stage.funnel_layer = layer.key
+              GROUP BY layer.key, layer.rank
             ), reps AS (
                 SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id AS team_id,
                        COALESCE(team.company_id, users.company_id) AS company_id
                   FROM crm_team_member member
                   JOIN crm_team team ON team.id = member.crm_team_id AND team.active
                   JOIN res_users users ON users.id = member.user_id AND users.active
-                 WHERE member.active
+                 WHERE member.active AND %(funnel_team)s
               ORDER BY member.user_id, member.id
             ), held AS (
                 SELECT lead.user_id, lead.funnel_layer AS layer, COUNT(*) AS held
                   FROM crm_lead lead
                  WHERE lead.active AND lead.user_id IS NOT NULL AND lead.funnel_layer IS NOT NULL
               GROUP BY lead.user_id, lead.funnel_layer
+             UNION ALL
+                SELECT lead.funnel_abandoned_by_id, lead.funnel_layer, COUNT(*)
+                  FROM crm_lead lead
+                 WHERE NOT lead.active AND lead.funnel_layer = 'abandoned'
+                   AND lead.funnel_abandoned_by_id IS NOT NULL
+              GROUP BY lead.funnel_abandoned_by_id, lead.funnel_layer
             )
-            SELECT ROW_NUMBER() OVER (ORDER BY reps.user_id, ideal.layer_sequence) AS id,
+            SELECT reps.user_id * 10 + ideal.layer_sequence AS id,
                    reps.user_id, reps.team_id, reps.company_id,
                    ideal.layer, ideal.layer_sequence,
                    COALESCE(held.held, 0) AS held_count,
@@ -78,5 +89,8 @@ class CrmFunnelReportHolding(models.Model):
              CROSS JOIN ideal
               LEFT JOIN held ON held.user_id = reps.user_id AND held.layer = ideal.layer
             """,
-            layer_order=layer_order,
+            layers=layers,
+            funnel_team=self.env["crm.team"]._funnel_team_sql(
+                SQL("member.crm_team_id")
+            ),
         )

@@ -25,6 +25,19 @@ class CrmFunnelReportOverview(models.Model):
             "company_id",
         ],
         "crm.stage": ["funnel_layer", "funnel_ideal_reach_rate"],
+        "crm.team": ["use_funnel"],
+    }
+    _funnel_ratios = {
+        "reach_rate": (
+            "SUM(%(table)s.actual_count)",
+            "SUM(%(table)s.entered_count)",
+            100,
+        ),
+        "ideal_reach_rate": (
+            "SUM(%(table)s.ideal_count)",
+            "SUM(%(table)s.entered_count)",
+            100,
+        ),
     }
 
     date = fields.Datetime(readonly=True)
@@ -41,7 +54,42 @@ class CrmFunnelReportOverview(models.Model):
         aggregator="sum",
         digits=(16, 1),
         help="Actual: customers that reached the layer. Ideal: the resources that entered "
-        "the funnel times the layer's ideal reach rate.",
+        "the funnel times the layer's ideal reach rate. Split it by Funnel (actual, "
+        "ideal): the pivot's Actual and Ideal measures show both side by side.",
+    )
+    actual_count = fields.Integer(
+        string="Actual",
+        readonly=True,
+        aggregator="sum",
+        help="Customers that reached the layer in the period.",
+    )
+    ideal_count = fields.Float(
+        string="Ideal",
+        readonly=True,
+        aggregator="sum",
+        digits=(16, 1),
+        help="The resources that entered the funnel in the period times the layer's "
+        "ideal reach rate.",
+    )
+    entered_count = fields.Integer(
+        string="Resources Entered",
+        readonly=True,
+        aggregator="sum",
+        help="Resources that entered the funnel in the period (the base of the reach rates).",
+    )
+    reach_rate = fields.Float(
+        string="Reach Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Customers that reached the layer per resource that entered the funnel in "
+        "the period.",
+    )
+    ideal_reach_rate = fields.Float(
+        string="Ideal Reach Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
     )
 
     def _query(self):
@@ -66,18 +114,26 @@ class CrmFunnelReportOverview(models.Model):
                   ) rate
             )
             SELECT move.id * 8 AS id, move.date, move.user_id, move.team_id, move.company_id,
-                   move.to_layer AS layer, 'actual' AS kind, 1.0 AS customer_count
+                   move.to_layer AS layer, 'actual' AS kind, 1.0 AS customer_count,
+                   1 AS actual_count, 0.0 AS ideal_count, 0 AS entered_count,
+                   NULL::float AS reach_rate, NULL::float AS ideal_reach_rate
               FROM crm_funnel_move move
              WHERE move.move_type IN ('forward', 'entry', 'reopen')
                AND move.to_layer = ANY(%(layers)s)
+               AND (move.team_id IS NULL OR %(funnel_team)s)
             UNION ALL
             SELECT move.id * 8 + ideal.rank, move.date, move.user_id, move.team_id, move.company_id,
-                   ideal.layer, 'ideal', ideal.rate
+                   ideal.layer, 'ideal', ideal.rate,
+                   0, ideal.rate, 1, NULL, NULL
               FROM crm_funnel_move move
              CROSS JOIN reach
              CROSS JOIN LATERAL unnest(reach.layers, reach.rates, reach.ranks)
                    AS ideal(layer, rate, rank)
              WHERE move.move_type IN ('entry', 'reopen') AND move.to_layer = 'resource'
+               AND (move.team_id IS NULL OR %(funnel_team)s)
             """,
             layers=layers,
+            funnel_team=self.env["crm.team"]._funnel_team_sql(
+                SQL("move.team_id"), active=False
+            ),
         )

@@ -54,14 +54,17 @@ class FunnelReportCommon(FunnelAllocationCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelMoveReport(FunnelReportCommon):
-    def _by_layer(self, domain=()):
+    """Step rates cohort by cohort (SPEC 2, 11): of the customers that reached a
+    layer, the share that reached a lower one, stalled customers included."""
+
+    def _by_layer(self, domain=(), groupby=("layer",)):
         Report = self.env["crm.funnel.report.move"]
         rows = Report._read_group(
             list(domain),
-            ["from_layer"],
+            list(groupby),
             [
-                "leaving_count:sum",
-                "forward_count:sum",
+                "reached_count:sum",
+                "moved_on_count:sum",
                 "step_rate:avg",
                 "ideal_step_rate:avg",
                 "days_in_layer:avg",
@@ -69,50 +72,90 @@ class TestFunnelMoveReport(FunnelReportCommon):
                 "ideal_days:avg",
             ],
         )
-        return {row[0]: row[1:] for row in rows}
+        return {
+            row[0] if len(groupby) == 1 else row[:2]: row[len(groupby) :]
+            for row in rows
+        }
 
     def test_step_rates_and_days_against_the_ideal(self):
         rep = self._by_layer([("user_id", "=", self.user_rep.id)])
-        leaving, forward, rate, ideal_rate, days_mean, days_median, ideal_days = rep[
+        reached, moved, rate, ideal_rate, days_mean, days_median, ideal_days = rep[
             "resource"
         ]
-        self.assertEqual((leaving, forward), (4, 3))
-        self.assertAlmostEqual(rate, 3 / 4)
-        self.assertAlmostEqual(ideal_rate, 100 / 100)
-        self.assertAlmostEqual(days_mean, mean([1, 1, 1, 2]))
-        self.assertAlmostEqual(days_median, median([1, 1, 1, 2]))
-        self.assertEqual(ideal_days, 1)
-        leaving, forward, rate, ideal_rate, days_mean, _median, ideal_days = rep[
-            "graded"
-        ]
-        self.assertEqual((leaving, forward, rate), (2, 2, 1.0))
-        self.assertAlmostEqual(ideal_rate, 90 / 100)
+        # A, B, C moved on after a day; D was abandoned
+        self.assertEqual((reached, moved), (4, 3))
+        self.assertAlmostEqual(rate, 75.0)
+        self.assertAlmostEqual(ideal_rate, 100.0)
         self.assertAlmostEqual(days_mean, 1)
-        _leaving, _forward, rate, ideal_rate, days_mean, _median, ideal_days = rep[
+        self.assertAlmostEqual(days_median, 1)
+        self.assertEqual(ideal_days, 1)
+        # C stalled in Graded: 2 of 3, not the 100 % of those that left it
+        reached, moved, rate, ideal_rate, days_mean, _median, _ideal = rep["graded"]
+        self.assertEqual((reached, moved), (3, 2))
+        self.assertAlmostEqual(rate, 200 / 3)
+        self.assertAlmostEqual(ideal_rate, 90.0)
+        self.assertAlmostEqual(days_mean, 1)
+        reached, moved, rate, ideal_rate, days_mean, _median, ideal_days = rep[
             "contacted"
         ]
-        self.assertAlmostEqual(ideal_rate, 50 / 90)
+        self.assertEqual((reached, moved, rate), (2, 1, 50.0))
+        self.assertAlmostEqual(ideal_rate, 100 * 50 / 90)
         self.assertAlmostEqual(days_mean, 4)
         self.assertEqual(ideal_days, 5)
-        # the whole company: both reps' moves out of resource
+        # A reached Lead and has not moved on yet: no days, a rate of 0
+        reached, moved, rate, _ideal_rate, days_mean, _median, _ideal = rep["lead"]
+        self.assertEqual((reached, moved, rate), (1, 0, 0.0))
+        self.assertFalse(days_mean)
+        # the whole company: both reps' resources (E graded after 3 days, F stalled)
         everyone = self._by_layer()
-        leaving, forward, rate, _ideal, days_mean, days_median, _ideal_days = everyone[
+        reached, moved, rate, _ideal, days_mean, days_median, _ideal_days = everyone[
             "resource"
         ]
-        self.assertEqual((leaving, forward), (5, 4))
-        self.assertAlmostEqual(rate, 4 / 5)
-        self.assertAlmostEqual(days_mean, mean([1, 1, 1, 2, 3]))
-        self.assertAlmostEqual(days_median, median([1, 1, 1, 2, 3]))
+        self.assertEqual((reached, moved), (6, 4))
+        self.assertAlmostEqual(rate, 100 * 4 / 6)
+        self.assertAlmostEqual(days_mean, mean([1, 1, 1, 3]))
+        self.assertAlmostEqual(days_median, median([1, 1, 1, 3]))
+
+    def test_the_ideal_beside_the_actual(self):
+        """Split by kind (the graph), each layer has its ideal beside the actual;
+        not split (the pivot), the actual alone: never the two mixed."""
+        rows = self._by_layer(
+            [("user_id", "=", self.user_rep.id)], groupby=("layer", "kind")
+        )
+        self.assertAlmostEqual(rows[("graded", "actual")][2], 200 / 3)
+        self.assertAlmostEqual(rows[("graded", "ideal")][2], 90.0)
+        self.assertAlmostEqual(rows[("contacted", "ideal")][2], 100 * 50 / 90)
+        self.assertAlmostEqual(rows[("contacted", "ideal")][4], 5)  # ideal days
+        self.assertEqual(
+            rows[("graded", "ideal")][:2], (0, 0)
+        )  # no customer counted twice
+        [(reached, moved, rate, *_rest)] = self.env[
+            "crm.funnel.report.move"
+        ]._read_group(
+            [("user_id", "=", self.user_rep.id)],
+            [],
+            ["reached_count:sum", "moved_on_count:sum", "step_rate:avg"],
+        )
+        # 4 resources, 3 graded, 2 contacted, 1 lead: 6 of them moved on
+        self.assertEqual((reached, moved), (10, 6))
+        self.assertAlmostEqual(rate, 60.0)
+
+    def test_a_customer_back_down_reached_its_layer_once(self):
+        lead = self.b
+        self._move_at(lead, "graded", 3)  # back up
+        self._move_at(lead, "contacted", 4)  # down again: not a second customer
+        rows = self._by_layer([("user_id", "=", self.user_rep.id)])
+        self.assertEqual(rows["contacted"][:2], (2, 1))
 
     def test_period_filter(self):
         first_day = self._by_layer([("date", "<", T0 + timedelta(days=1, hours=12))])
-        self.assertEqual(set(first_day), {"resource"})
-        self.assertEqual(first_day["resource"][:2], (3, 3))
+        self.assertEqual(set(first_day), {"resource", "graded"})
+        self.assertEqual(first_day["resource"][:2], (6, 4))
 
     @users("funnel_manager_west")
     def test_team_manager_sees_his_team_only(self):
         rows = self._by_layer()
-        self.assertEqual(rows["resource"][:2], (1, 1))  # funnel_rep_west's E only
+        self.assertEqual(rows["resource"][:2], (2, 1))  # funnel_rep_west's E and F
 
     def test_report_queries_do_not_grow_with_customers(self):
         Report = self.env["crm.funnel.report.move"]
@@ -121,8 +164,8 @@ class TestFunnelMoveReport(FunnelReportCommon):
         with self.assertQueryCount(2):
             Report._read_group(
                 [],
-                ["from_layer", "user_id"],
-                ["leaving_count:sum", "step_rate:avg", "days_median:avg"],
+                ["layer", "user_id"],
+                ["reached_count:sum", "step_rate:avg", "days_median:avg"],
             )
         with freeze_time(T0):
             more = self._create_customers(60, layer="resource", grade="a")
@@ -131,8 +174,8 @@ class TestFunnelMoveReport(FunnelReportCommon):
         with self.assertQueryCount(2):
             Report._read_group(
                 [],
-                ["from_layer", "user_id"],
-                ["leaving_count:sum", "step_rate:avg", "days_median:avg"],
+                ["layer", "user_id"],
+                ["reached_count:sum", "step_rate:avg", "days_median:avg"],
             )
 
 
@@ -156,6 +199,31 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertAlmostEqual(values[("lead", "ideal")], 4 * 0.5)
         self.assertAlmostEqual(values[("signed", "ideal")], 4 * 0.1)
         self.assertNotIn(("signed", "actual"), values)
+        # the pivot's measures: actual and ideal side by side, reach rates in %
+        pivot = {
+            layer: values
+            for layer, *values in Report._read_group(
+                [("user_id", "=", self.user_rep.id)],
+                ["layer"],
+                [
+                    "actual_count:sum",
+                    "ideal_count:sum",
+                    "reach_rate:avg",
+                    "ideal_reach_rate:avg",
+                ],
+            )
+        }
+        self.assertEqual(pivot["contacted"][:2], [2, 4 * 0.9])
+        self.assertAlmostEqual(pivot["contacted"][2], 100 * 2 / 4)
+        self.assertAlmostEqual(pivot["contacted"][3], 90.0)
+        self.assertEqual(pivot["signed"][0], 0)
+        self.assertAlmostEqual(pivot["signed"][3], 10.0)
+        [(actual, ideal)] = Report._read_group(
+            [("user_id", "=", self.user_rep.id)],
+            [],
+            ["actual_count:sum", "ideal_count:sum"],
+        )
+        self.assertEqual(actual, 4 + 3 + 2 + 1)  # the Total adds customers, not ideals
         # groups come in the funnel's order, not alphabetically
         layers = [
             layer
@@ -210,6 +278,19 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertAlmostEqual(per_customer, 4 / 2)
         by_layer = Report._read_group([], ["layer"], ["contacts_per_customer:avg"])
         self.assertEqual(by_layer, [("resource", 2.0)])
+        # the curve's x axis: even weeks since received, empty ones included
+        Contact._funnel_record(x, "visit", date=T0 + timedelta(days=16))
+        curve = Report.read_group(
+            [], ["contact_count:sum"], ["days_bucket"], lazy=False
+        )
+        self.assertEqual(
+            [(row["days_bucket"], row["contact_count"]) for row in curve],
+            [("w1", 4), ("w2", 0), ("w3", 1)],
+        )
+        self.assertEqual(curve[1]["__count"], 0)
+        self.assertEqual(
+            Report.search_count(curve[1]["__domain"]), 0
+        )  # a click on an empty week opens nothing
 
 
 @tagged("post_install", "-at_install")
