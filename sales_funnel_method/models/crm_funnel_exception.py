@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from .crm_stage import FUNNEL_LAYERS, HOLDING_LAYERS
 
@@ -18,7 +19,13 @@ EXCEPTION_TYPES = [
 ]
 # the layers whose step rate toward the next layer is watched (SPEC 2)
 RATE_LAYERS = ("resource", "graded", "contacted", "lead", "intent")
-SIGNING = SQL("move.to_layer = 'signed' AND move.move_type IN ('forward', 'entry')")
+# the checks whose measure is a share, shown as a percentage
+RATE_TYPES = (
+    "out_of_funnel",
+    "intent_few_signings",
+    "low_move_rate",
+    "high_abandon_rate",
+)
 
 
 class CrmFunnelException(models.Model):
@@ -69,6 +76,10 @@ class CrmFunnelException(models.Model):
     )
     lead_count = fields.Integer(string="Customers", compute="_compute_lead_count")
     description = fields.Text(string="Explanation", compute="_compute_description")
+    details = fields.Json(
+        readonly=True,
+        help="The figures behind the finding: the counts of a rate, the layers short.",
+    )
     company_id = fields.Many2one("res.company", index=True, readonly=True)
 
     @api.depends("state")
@@ -94,52 +105,104 @@ class CrmFunnelException(models.Model):
         for exception in self:
             exception.lead_count = len(exception.lead_ids)
 
-    @api.depends("exception_type", "measured", "threshold")
+    @api.depends("exception_type", "measured", "threshold", "layer", "details")
+    @api.depends_context("lang")
     def _compute_description(self):
         for exception in self:
             exception.description = exception._funnel_explain()
 
+    def _funnel_format(self, value, kind):
+        """A figure as a manager reads it: ``count`` without decimals, ``rate`` (a
+        share) as a percentage, ``days`` with one decimal, in the user's language."""
+        if kind == "count":
+            return formatLang(self.env, round(value or 0), digits=0)
+        if kind == "rate":
+            return "%s%%" % formatLang(self.env, (value or 0) * 100, digits=0)
+        return formatLang(self.env, value or 0, digits=1)
+
     def _funnel_explain(self):
         self.ensure_one()
+        details = self.details or {}
+        rate = "rate" if self.exception_type in RATE_TYPES else "count"
         values = {
-            "measured": round(self.measured, 2),
-            "threshold": round(self.threshold, 2),
+            "measured": self._funnel_format(self.measured, rate),
+            "threshold": self._funnel_format(self.threshold, rate),
         }
+        values.update(
+            {
+                key: self._funnel_format(value, "count")
+                for key, value in details.items()
+                if isinstance(value, (int, float))
+            }
+        )
+        layers = dict(self._fields["layer"]._description_selection(self.env))
+        if self.exception_type == "overdue":
+            values["measured"] = self._funnel_format(self.measured, "days")
+            values["threshold"] = self._funnel_format(self.threshold, "days")
+            if "count" not in values:
+                values["count"] = self._funnel_format(len(self.lead_ids), "count")
+        if self.exception_type == "low_move_rate":
+            values["layer"] = layers.get(self.layer, "")
+        if self.exception_type == "low_holdings":
+            values["layers"] = ", ".join(
+                self.env._(
+                    "%(layer)s %(held)s of %(ideal)s",
+                    layer=layers.get(short["layer"], short["layer"]),
+                    held=self._funnel_format(short["held"], "count"),
+                    ideal=self._funnel_format(short["ideal"], "count"),
+                )
+                for short in details.get("layers", [])
+            )
+            values["count"] = self._funnel_format(
+                len(details.get("layers", [])), "count"
+            )
         explanations = {
-            "out_of_funnel": self.env._(
-                "%(measured)s of the signings skipped funnel layers or were created straight in a "
-                "late layer (limit %(threshold)s).",
+            "out_of_funnel": lambda: self.env._(
+                "%(count)s of %(total)s signings (%(measured)s) were out of the funnel: the "
+                "customer did not pass through every working layer on its way (created in a "
+                "late layer, moved past a layer, or reopened straight into Signed). Limit: "
+                "%(threshold)s.",
                 **values,
             ),
-            "intent_few_signings": self.env._(
-                "Signings per intent customer held: %(measured)s, below %(threshold)s.",
+            "intent_few_signings": lambda: self.env._(
+                "%(signings)s signings for %(intents)s intent customers held (%(measured)s), "
+                "below %(threshold)s.",
                 **values,
             ),
-            "low_move_rate": self.env._(
-                "Share of the customers leaving this layer that moved on down the funnel: "
-                "%(measured)s, below %(threshold)s (the ideal minus the tolerance).",
+            "low_move_rate": lambda: self.env._(
+                "Of the %(reached)s customers that reached %(layer)s and had its ideal days "
+                "to move on, %(moved)s went on to a lower layer (%(measured)s), below "
+                "%(threshold)s (the ideal step rate minus the tolerance).",
                 **values,
             ),
-            "high_abandon_rate": self.env._(
-                "Abandoned per customer received: %(measured)s, above %(threshold)s.",
+            "high_abandon_rate": lambda: self.env._(
+                "%(abandoned)s customers abandoned for %(received)s received (%(measured)s), "
+                "above %(threshold)s.",
                 **values,
             ),
-            "overdue": self.env._(
-                "Customers in this layer for up to %(measured)s days, beyond %(threshold)s days "
-                "(the ideal move days times the overdue factor).",
+            "overdue": lambda: self.env._(
+                "%(count)s customers in this layer for up to %(measured)s days, beyond "
+                "%(threshold)s days (the ideal move days times the overdue factor).",
                 **values,
             ),
-            "low_holdings": self.env._(
-                "Holds %(measured)s customers in this layer, below %(threshold)s.",
+            "low_holdings": lambda: self.env._(
+                "Below the ideal holding in %(count)s layers: %(layers)s.",
                 **values,
             ),
-            "leaver": self.env._(
+            "leaver": lambda: self.env._(
                 "%(measured)s customers are still held by a rep who is archived or no longer in a "
                 "sales team: hand them over.",
                 **values,
             ),
         }
-        return explanations.get(self.exception_type, "")
+        explain = explanations.get(self.exception_type)
+        if explain is None:
+            return ""
+        try:
+            return explain()
+        except KeyError:
+            # a finding stored before its figures were kept
+            return ""
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -183,6 +246,9 @@ class CrmFunnelException(models.Model):
         companies = self.env["res.company"].sudo().search([])
         for index, company in enumerate(companies, start=1):
             self.sudo().with_company(company)._funnel_run_checks(company)
+            # the chances to sign follow the layers' ideal and the day's history
+            if company.funnel_probability != "scoring":
+                company.with_company(company)._funnel_refresh_probabilities()
             self.env["ir.cron"]._notify_progress(
                 done=index, remaining=len(companies) - index
             )
@@ -190,6 +256,9 @@ class CrmFunnelException(models.Model):
     @api.model
     def _funnel_run_checks(self, company=None):
         """Run every check for ``company``; create, update and resolve findings.
+
+        The checks cover the funnel's teams only (``crm.team._funnel_team_domain``):
+        a sales team that does not work the funnel gets no finding.
 
         :return: the findings of this run (created or updated)
         """
@@ -201,14 +270,17 @@ class CrmFunnelException(models.Model):
             "crm.funnel.move",
             "crm.funnel.assignment",
             "crm.stage",
+            "crm.team",
             "crm.team.member",
         ):
             self.env[model].flush_model()
+        Team = self.env["crm.team"].sudo()
         context = {
             "company": company,
             "now": now,
             "since": since,
             "teams": self._funnel_rep_teams(),
+            "funnel_teams": set(Team.search(Team._funnel_team_domain()).ids),
         }
         findings = []
         for check in (
@@ -256,7 +328,14 @@ class CrmFunnelException(models.Model):
                         k: v
                         for k, v in values.items()
                         if k
-                        in ("measured", "threshold", "date_from", "date_to", "lead_ids")
+                        in (
+                            "measured",
+                            "threshold",
+                            "details",
+                            "date_from",
+                            "date_to",
+                            "lead_ids",
+                        )
                     }
                 )
                 found |= exception
@@ -279,18 +358,21 @@ class CrmFunnelException(models.Model):
                 activity_type_id=todo.id,
                 user_id=manager.id,
                 summary=exception.name,
-                note=Markup("<p>%s</p>") % exception._funnel_explain(),
+                note=Markup("<p>%s</p>")
+                % exception.with_context(lang=manager.lang)._funnel_explain(),
             )
 
     @api.model
     def _funnel_rep_teams(self):
-        """{user id: team id} from the reps' first active membership."""
+        """{user id: team id} from the reps' first active membership of a funnel team."""
         self.env.cr.execute(
-            """SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id
-                 FROM crm_team_member member
-                 JOIN crm_team team ON team.id = member.crm_team_id AND team.active
-                WHERE member.active
-             ORDER BY member.user_id, member.id"""
+            SQL(
+                """SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id
+                     FROM crm_team_member member
+                    WHERE member.active AND %s
+                 ORDER BY member.user_id, member.id""",
+                self.env["crm.team"]._funnel_team_sql(SQL("member.crm_team_id")),
+            )
         )
         return dict(self.env.cr.fetchall())
 
@@ -304,38 +386,40 @@ class CrmFunnelException(models.Model):
         )
 
     def _per_rep_and_team(self, context, rows, build):
-        """Turn GROUPING SETS rows ``(is_team_row, user_id, team_id, *values)`` into findings."""
+        """Turn GROUPING SETS rows ``(is_team_row, user_id, team_id, *values)`` into
+        findings, for the reps and the teams of the funnel only."""
         findings = []
         for is_team, user_id, team_id, *values in rows:
             if is_team:
-                if not team_id:
+                if team_id not in context["funnel_teams"]:
                     continue
                 finding = build(values)
                 if finding:
                     findings.append(dict(finding, team_id=team_id, user_id=False))
-            elif user_id:
+            elif user_id in context["teams"]:
                 finding = build(values)
                 if finding:
                     findings.append(
                         dict(
-                            finding,
-                            user_id=user_id,
-                            team_id=context["teams"].get(user_id, team_id),
+                            finding, user_id=user_id, team_id=context["teams"][user_id]
                         )
                     )
         return findings
 
     def _funnel_check_out_of_funnel(self, context):
         company = context["company"]
+        Move = self.env["crm.funnel.move"]
         self.env.cr.execute(
             SQL(
-                """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id,
-                      COUNT(*), COUNT(*) FILTER (WHERE move.skipped_layers > 0),
-                      ARRAY_AGG(move.lead_id) FILTER (WHERE move.skipped_layers > 0)
-                 FROM crm_funnel_move move
-                WHERE %s AND move.date >= %s AND %s
-             GROUP BY GROUPING SETS ((move.user_id), (move.team_id))""",
-                SIGNING,
+                """SELECT GROUPING(signing.user_id) = 1, signing.user_id, signing.team_id,
+                      COUNT(*), COUNT(*) FILTER (WHERE signing.outside),
+                      ARRAY_AGG(signing.lead_id) FILTER (WHERE signing.outside)
+                 FROM (SELECT move.user_id, move.team_id, move.lead_id, %s AS outside
+                         FROM crm_funnel_move move
+                        WHERE %s AND move.date >= %s AND %s) signing
+             GROUP BY GROUPING SETS ((signing.user_id), (signing.team_id))""",
+                Move._funnel_out_of_funnel_sql("move"),
+                Move._funnel_signing_sql("move"),
                 context["since"],
                 self._company_filter("move", company),
             )
@@ -346,13 +430,14 @@ class CrmFunnelException(models.Model):
         )
 
         def build(values):
-            signings, skipped, lead_ids = values
-            if signings < sample or skipped / signings <= limit:
+            signings, outside, lead_ids = values
+            if signings < sample or outside / signings <= limit:
                 return None
             return {
                 "exception_type": "out_of_funnel",
-                "measured": skipped / signings,
+                "measured": outside / signings,
                 "threshold": limit,
+                "details": {"count": outside, "total": signings},
                 "lead_ids": lead_ids,
             }
 
@@ -387,7 +472,7 @@ class CrmFunnelException(models.Model):
                   AND signed_by.user_id IS NOT DISTINCT FROM intent_by.user_id
                   AND signed_by.team_id IS NOT DISTINCT FROM intent_by.team_id""",
                 company_lead=self._company_filter("lead", company),
-                signing=SIGNING,
+                signing=self.env["crm.funnel.move"]._funnel_signing_sql("move"),
                 since=context["since"],
                 company_move=self._company_filter("move", company),
             )
@@ -406,43 +491,65 @@ class CrmFunnelException(models.Model):
                 "layer": "intent",
                 "measured": signings / intents,
                 "threshold": ratio,
+                "details": {"intents": intents, "signings": int(signings)},
                 "lead_ids": lead_ids,
             }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
-    def _funnel_ideal_step_rates(self):
-        """{layer: ideal share of its customers moving on to the next layer}."""
+    def _funnel_ideal_layer_figures(self):
+        """{layer: (ideal share of its customers reaching the next layer, ideal days)}
+        for the layers that have an ideal step rate."""
         self.env.cr.execute(
-            """SELECT funnel_layer, MAX(funnel_ideal_reach_rate) FROM crm_stage
-                WHERE funnel_layer IS NOT NULL GROUP BY funnel_layer"""
+            """SELECT funnel_layer, MAX(funnel_ideal_reach_rate), MAX(funnel_ideal_days)
+                 FROM crm_stage WHERE funnel_layer IS NOT NULL GROUP BY funnel_layer"""
         )
-        reach = dict(self.env.cr.fetchall())
+        ideal = {layer: (rate, days) for layer, rate, days in self.env.cr.fetchall()}
         order = [key for key, _label in FUNNEL_LAYERS]
-        rates = {}
+        figures = {}
         for layer in RATE_LAYERS:
             following = order[order.index(layer) + 1]
-            if reach.get(layer) and reach.get(following):
-                rates[layer] = reach[following] / reach[layer]
-        return rates
+            rate, days = ideal.get(layer, (0, 0))
+            next_rate = ideal.get(following, (0, 0))[0]
+            if rate and next_rate:
+                figures[layer] = (next_rate / rate, days or 0)
+        return figures
 
     def _funnel_check_low_move_rate(self, context):
+        """Step rates as the move analysis measures them (one definition): of the
+        customers that reached a layer in the window, the share that went on to a
+        lower layer, stalled ones included. A customer counts once it had the
+        layer's ideal days times the overdue factor to move on."""
         company = context["company"]
-        ideal = self._funnel_ideal_step_rates()
+        ideal = self._funnel_ideal_layer_figures()
         if not ideal:
             return []
+        Move = self.env["crm.funnel.move"]
+        factor = company.funnel_exception_overdue_factor
+        layers = list(ideal)
         self.env.cr.execute(
             SQL(
-                """SELECT GROUPING(move.user_id) = 1, move.user_id, move.team_id, move.from_layer,
-                      COUNT(*), COUNT(*) FILTER (WHERE move.move_type = 'forward'),
-                      ARRAY_AGG(move.lead_id) FILTER (WHERE move.move_type != 'forward')
-                 FROM crm_funnel_move move
-                WHERE move.from_layer = ANY(%s) AND move.move_type IN ('forward', 'backward', 'abandon')
-                  AND move.date >= %s AND %s
-             GROUP BY GROUPING SETS ((move.user_id, move.from_layer), (move.team_id, move.from_layer))""",
-                list(ideal),
-                context["since"],
-                self._company_filter("move", company),
+                """SELECT GROUPING(cohort.user_id) = 1, cohort.user_id, cohort.team_id,
+                      cohort.layer, COUNT(*), COUNT(*) FILTER (WHERE cohort.moved),
+                      ARRAY_AGG(cohort.lead_id) FILTER (WHERE NOT cohort.moved)
+                 FROM (SELECT move.user_id, move.team_id, move.to_layer AS layer, move.lead_id,
+                              moved_on.date IS NOT NULL AS moved
+                         FROM crm_funnel_move move
+                         JOIN unnest(%(layers)s::varchar[], %(waits)s::float[]) AS wait(layer, days)
+                           ON wait.layer = move.to_layer
+                              %(moved_on)s
+                        WHERE %(reached)s AND move.date >= %(since)s
+                          AND move.date <= %(now)s - wait.days * INTERVAL '1 day'
+                          AND %(company)s) cohort
+             GROUP BY GROUPING SETS ((cohort.user_id, cohort.layer),
+                                     (cohort.team_id, cohort.layer))""",
+                layers=layers,
+                waits=[float(ideal[layer][1] * factor) for layer in layers],
+                moved_on=Move._funnel_moved_on_join_sql("move", "moved_on"),
+                reached=Move._funnel_reached_sql("move"),
+                since=context["since"],
+                now=context["now"],
+                company=self._company_filter("move", company),
             )
         )
         tolerance, sample = (
@@ -451,15 +558,16 @@ class CrmFunnelException(models.Model):
         )
 
         def build(values):
-            layer, leaving, forward, lead_ids = values
-            limit = ideal[layer] - tolerance
-            if leaving < sample or forward / leaving >= limit:
+            layer, reached, moved, lead_ids = values
+            limit = ideal[layer][0] - tolerance
+            if reached < sample or moved / reached >= limit:
                 return None
             return {
                 "exception_type": "low_move_rate",
                 "layer": layer,
-                "measured": forward / leaving,
+                "measured": moved / reached,
                 "threshold": limit,
+                "details": {"reached": reached, "moved": moved},
                 "lead_ids": lead_ids,
             }
 
@@ -467,6 +575,7 @@ class CrmFunnelException(models.Model):
 
     def _funnel_check_high_abandon_rate(self, context):
         company = context["company"]
+        # every kind of assignment is a customer received
         self.env.cr.execute(
             SQL(
                 """WITH events AS (
@@ -501,6 +610,7 @@ class CrmFunnelException(models.Model):
                 "exception_type": "high_abandon_rate",
                 "measured": abandoned / received,
                 "threshold": limit,
+                "details": {"abandoned": int(abandoned), "received": int(received)},
                 "lead_ids": lead_ids,
             }
 
@@ -511,92 +621,98 @@ class CrmFunnelException(models.Model):
         factor = company.funnel_exception_overdue_factor
         self.env.cr.execute(
             SQL(
-                """SELECT lead.user_id, lead.team_id, stage.funnel_layer, MAX(stage.funnel_ideal_days),
+                """SELECT lead.user_id, stage.funnel_layer, MAX(stage.funnel_ideal_days),
                       MAX(EXTRACT(EPOCH FROM (%(now)s - lead.funnel_layer_date)) / 86400),
                       ARRAY_AGG(lead.id)
                  FROM crm_lead lead
                  JOIN crm_stage stage ON stage.id = lead.stage_id
-                WHERE lead.active AND lead.user_id IS NOT NULL AND stage.funnel_ideal_days > 0
+                WHERE lead.active AND lead.user_id = ANY(%(reps)s) AND stage.funnel_ideal_days > 0
                   AND lead.funnel_layer_date
                       < %(now)s - stage.funnel_ideal_days * %(factor)s * INTERVAL '1 day'
                   AND %(company)s
-             GROUP BY lead.user_id, lead.team_id, stage.funnel_layer""",
+             GROUP BY lead.user_id, stage.funnel_layer""",
                 now=context["now"],
+                reps=list(context["teams"]),
                 factor=factor,
                 company=self._company_filter("lead", company),
             )
         )
-        merged = {}
-        for (
-            user_id,
-            team_id,
-            layer,
-            ideal_days,
-            days,
-            lead_ids,
-        ) in self.env.cr.fetchall():
-            finding = merged.setdefault(
-                (user_id, layer),
-                {
-                    "exception_type": "overdue",
-                    "user_id": user_id,
-                    "team_id": context["teams"].get(user_id, team_id),
-                    "layer": layer,
-                    "measured": 0.0,
-                    "threshold": ideal_days * factor,
-                    "lead_ids": [],
-                },
-            )
-            finding["measured"] = max(finding["measured"], float(days))
-            finding["lead_ids"] += lead_ids
-        return list(merged.values())
+        return [
+            {
+                "exception_type": "overdue",
+                "user_id": user_id,
+                "team_id": context["teams"][user_id],
+                "layer": layer,
+                "measured": float(days),
+                "threshold": ideal_days * factor,
+                "details": {"count": len(lead_ids)},
+                "lead_ids": lead_ids,
+            }
+            for user_id, layer, ideal_days, days, lead_ids in self.env.cr.fetchall()
+        ]
 
     def _funnel_check_low_holdings(self, context):
+        """One finding per rep (and per team) listing every layer held below the
+        ideal: a company of 50 reps gets at most 50 findings, not 200."""
         company = context["company"]
         share = company.funnel_exception_holding_share
         report = self.env["crm.funnel.report.holding"]
         self.env.cr.execute(
             SQL(
-                """SELECT GROUPING(holding.user_id) = 1, holding.user_id, holding.team_id, holding.layer,
-                      SUM(holding.held_count), SUM(holding.ideal_count)
-                 FROM %s holding
-                WHERE %s AND holding.layer = ANY(%s)
-             GROUP BY GROUPING SETS ((holding.user_id, holding.layer), (holding.team_id, holding.layer))""",
+                """WITH layer AS (
+                   SELECT GROUPING(holding.user_id) = 1 AS is_team, holding.user_id,
+                          holding.team_id, holding.layer, MIN(holding.layer_sequence) AS rank,
+                          SUM(holding.held_count) AS held, SUM(holding.ideal_count) AS ideal
+                     FROM %s holding
+                    WHERE %s AND holding.layer = ANY(%s) AND holding.ideal_count > 0
+                 GROUP BY GROUPING SETS ((holding.user_id, holding.team_id, holding.layer),
+                                         (holding.team_id, holding.layer))
+               )
+               SELECT is_team, user_id, team_id, ARRAY_AGG(layer ORDER BY rank),
+                      ARRAY_AGG(held ORDER BY rank), ARRAY_AGG(ideal ORDER BY rank)
+                 FROM layer
+                WHERE held < ideal * %s
+             GROUP BY is_team, user_id, team_id""",
                 SQL.identifier(report._table),
                 self._company_filter("holding", company),
                 list(HOLDING_LAYERS),
+                share,
             )
         )
 
         def build(values):
-            layer, held, ideal = values
-            limit = ideal * share
-            if held >= limit:
-                return None
+            layers, held, ideal = values
             return {
                 "exception_type": "low_holdings",
-                "layer": layer,
-                "measured": held,
-                "threshold": limit,
+                "measured": sum(ideal) - sum(held),
+                "threshold": sum(ideal),
+                "details": {
+                    "layers": [
+                        {"layer": layer, "held": int(h), "ideal": int(i)}
+                        for layer, h, i in zip(layers, held, ideal, strict=True)
+                    ]
+                },
             }
 
         return self._per_rep_and_team(context, self.env.cr.fetchall(), build)
 
     def _funnel_check_leaver(self, context):
         company = context["company"]
+        Team = self.env["crm.team"]
         self.env.cr.execute(
             SQL(
                 """SELECT lead.user_id, MIN(lead.team_id), ARRAY_AGG(lead.id)
                  FROM crm_lead lead
                  JOIN res_users users ON users.id = lead.user_id
                 WHERE lead.active AND lead.funnel_layer IS NOT NULL AND lead.funnel_layer != 'abandoned'
-                  AND %s
+                  AND %s AND (lead.team_id IS NULL OR %s)
                   AND (NOT users.active OR NOT EXISTS (
                         SELECT 1 FROM crm_team_member member
-                          JOIN crm_team team ON team.id = member.crm_team_id AND team.active
-                         WHERE member.user_id = users.id AND member.active))
+                         WHERE member.user_id = users.id AND member.active AND %s))
              GROUP BY lead.user_id""",
                 self._company_filter("lead", company),
+                Team._funnel_team_sql(SQL("lead.team_id"), active=False),
+                Team._funnel_team_sql(SQL("member.crm_team_id")),
             )
         )
         return [

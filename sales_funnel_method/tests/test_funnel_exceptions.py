@@ -59,10 +59,14 @@ class FunnelExceptionCommon(FunnelAllocationCommon):
 @tagged("post_install", "-at_install")
 class TestFunnelExceptionTypes(FunnelExceptionCommon):
     def _sign(self, skipped, regular):
-        """``skipped`` customers created straight in Signed, ``regular`` signed from Intent."""
+        """``skipped`` customers created straight in Signed, ``regular`` ones signed
+        after passing through every working layer."""
         self._at(5, skipped, layer="signed", grade="a", name="Walk-in")
-        intent = self._at(20, regular, layer="intent", grade="a", name="Regular")
-        self._move(intent, "signed", 3)
+        regular = self._at(25, regular, layer="resource", grade="a", name="Regular")
+        for days_ago, layer in enumerate(
+            ("graded", "contacted", "lead", "intent", "signed"), start=0
+        ):
+            self._move(regular, layer, 20 - 4 * days_ago)
 
     def test_out_of_funnel_signings_fire(self):
         self._sign(skipped=4, regular=6)  # 40% of 10 signings
@@ -155,23 +159,42 @@ class TestFunnelExceptionTypes(FunnelExceptionCommon):
         self.assertGreater(finding.measured, 10)
 
     def test_holdings_below_the_ideal(self):
+        """One finding per rep (and per team) listing the layers short."""
         self._at(1, 9, layer="graded", grade="b")
         self._at(1, 13, layer="contacted", grade="b")
         self._run()
-        graded = self._found("low_holdings", user=self.user_rep, layer="graded")
-        self.assertEqual((graded.measured, graded.threshold), (9, 10))
-        self.assertFalse(
-            self._found("low_holdings", user=self.user_rep, layer="contacted")
+        finding = self._found("low_holdings", user=self.user_rep)
+        self.assertEqual(len(finding), 1)
+        self.assertFalse(finding.layer)
+        self.assertEqual(
+            finding.details["layers"],
+            [
+                {"layer": "graded", "held": 9, "ideal": 10},
+                {"layer": "lead", "held": 0, "ideal": 7},
+                {"layer": "intent", "held": 0, "ideal": 2},
+            ],
         )
-        self.assertTrue(self._found("low_holdings", user=self.user_rep, layer="lead"))
+        self.assertEqual(
+            finding.description,
+            "Below the ideal holding in 3 layers: Graded 9 of 10, Lead 0 of 7, Intent 0 of 2.",
+        )
         # the team: 2 reps, ideal 20 graded customers
-        team = self._found("low_holdings", team=self.team_east, layer="graded")
-        self.assertEqual((team.measured, team.threshold), (9, 20))
+        team = self._found("low_holdings", team=self.team_east)
+        self.assertEqual(len(team), 1)
+        self.assertEqual(
+            team.details["layers"][:2],
+            [
+                {"layer": "graded", "held": 9, "ideal": 20},
+                {"layer": "contacted", "held": 13, "ideal": 26},
+            ],
+        )
         self._at(1, 1, layer="graded", grade="b")
         self._run()
-        self.assertFalse(
-            self._found("low_holdings", user=self.user_rep, layer="graded")
+        self.assertEqual(
+            [short["layer"] for short in finding.details["layers"]], ["lead", "intent"]
         )
+        # 3 reps with nothing: 3 findings, and 2 for the teams, not one per layer
+        self.assertEqual(len(self._found("low_holdings")), 5)
 
     def test_rep_who_left(self):
         held = self._at(3, 2, layer="lead", grade="b", user=self.user_rep_2)
@@ -301,8 +324,10 @@ class TestFunnelExceptionQueries(FunnelExceptionCommon):
         )
         return findings
 
+    # per rep: stuck resources, a resource step rate of 0 and one holdings finding;
+    # per team: the step rate and the holdings
     def test_50_customers(self):
-        self.assertEqual(len(self._queries(50)), 23)
+        self.assertEqual(len(self._queries(50)), 13)
 
     def test_500_customers(self):
-        self.assertEqual(len(self._queries(500)), 23)
+        self.assertEqual(len(self._queries(500)), 13)
