@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -233,6 +235,50 @@ class CrmFunnelMove(models.Model):
             reopened=self._funnel_reopened_between_sql(move, "later", inclusive=False),
             alias=SQL.identifier(alias),
         )
+
+    @api.model
+    def _funnel_stage_durations(self, leads):
+        """The stage bar's times of funnel customers, from their move history:
+        {lead id: {stage id (str): seconds}}. A stage of a layer has the time the
+        customer spent in that layer when it left it from there (the moves' days in
+        layer, as the reports read them); the current stage the time in the current
+        layer (as Days in Layer); stages outside the funnel keep what
+        ``leads.duration_tracking`` had (Odoo's reading of the stage tracking)."""
+        self.flush_model(["lead_id", "from_layer", "from_stage_id", "days_in_layer"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT move.lead_id, move.from_stage_id, SUM(move.days_in_layer) * 86400
+                     FROM crm_funnel_move move
+                    WHERE move.lead_id = ANY(%s) AND move.from_layer IS NOT NULL
+                      AND move.from_stage_id IS NOT NULL
+                 GROUP BY move.lead_id, move.from_stage_id""",
+                leads._origin.ids,
+            )
+        )
+        spent = defaultdict(dict)
+        for lead_id, stage_id, seconds in self.env.cr.fetchall():
+            spent[lead_id][str(stage_id)] = int(seconds)
+        layer_stages = {
+            str(stage_id)
+            for stage_id in self.env["crm.stage"]
+            .with_context(active_test=False)
+            ._search([("funnel_layer", "!=", False)])
+        }
+        now = fields.Datetime.now()
+        durations = {}
+        for lead in leads:
+            stages = {
+                key: value
+                for key, value in (lead.duration_tracking or {}).items()
+                if str(key) not in layer_stages
+            }
+            stages.update(spent.get(lead._origin.id, {}))
+            if lead.funnel_layer_date:
+                stages[str(lead.stage_id.id)] = max(
+                    int((now - lead.funnel_layer_date).total_seconds()), 0
+                )
+            durations[lead.id] = stages
+        return durations
 
     @api.model
     def _funnel_period_figures(self, start, end, companies, team_ids=None):

@@ -790,6 +790,54 @@ class CrmLead(models.Model):
         )
 
     # ------------------------------------------------------------
+    # ONE TIME IN LAYER, ONE CHANCE TO SIGN
+    # ------------------------------------------------------------
+
+    def _compute_duration_tracking(self):
+        """The stage bar's times (``statusbar_duration``) are the funnel's own for the
+        stages of a layer, as the move history has them (see
+        ``crm.funnel.move._funnel_stage_durations``): the stage bar, Days in Layer
+        and the reports tell one time in layer, on a back-filled or demo history
+        too. Stages outside the funnel keep Odoo's figures from the tracking."""
+        result = super()._compute_duration_tracking()
+        funnel = self.filtered(lambda lead: lead.funnel_layer and lead._origin.id)
+        if funnel:
+            durations = self.env["crm.funnel.move"]._funnel_stage_durations(funnel)
+            for lead in funnel:
+                lead.duration_tracking = durations[lead.id]
+        return result
+
+    def _pls_get_naive_bayes_probabilities(self, batch_mode=False):
+        """A funnel customer's probability is its layer's chance to sign when its
+        company says so (``res.company.funnel_probability``): the pipeline's
+        weighted revenue is then the funnel's forecast. Other customers, and every
+        customer of a company that keeps Odoo's predictive scoring, are scored by
+        Odoo."""
+        chances, by_company = {}, {}
+        for lead in self:
+            company = lead.company_id or self.env.company
+            if company not in by_company:
+                by_company[company] = company._funnel_chances_to_sign()
+            layer_chances = by_company[company]
+            if layer_chances is None or not lead.funnel_layer:
+                continue
+            if batch_mode and not (
+                lead.active and (not lead.probability or 0 < lead.probability < 100)
+            ):
+                continue
+            chances[lead.id] = layer_chances.get(lead.funnel_layer, 0.0)
+        scored = self.filtered(lambda lead: lead.id not in chances)
+        probabilities = (
+            super(CrmLead, scored)._pls_get_naive_bayes_probabilities(
+                batch_mode=batch_mode
+            )
+            if scored
+            else {}
+        )
+        probabilities.update(chances)
+        return probabilities
+
+    # ------------------------------------------------------------
     # MY FUNNEL
     # ------------------------------------------------------------
 

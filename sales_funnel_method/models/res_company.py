@@ -1,8 +1,28 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL
+
+from .crm_stage import HOLDING_LAYERS
+
+PROBABILITY_SOURCES = [
+    ("scoring", "Odoo's predictive lead scoring"),
+    ("ideal", "The layer's ideal chance to sign"),
+    ("measured", "The layer's measured chance to sign"),
+]
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    def _default_funnel_probability(self):
+        # a CRM that already learned from won and lost customers keeps its scoring
+        learned = (
+            self.env["crm.lead.scoring.frequency"].sudo().search_count([], limit=1)
+        )
+        return "scoring" if learned else "ideal"
 
     funnel_quota = fields.Integer(
         string="Customers per Rep",
@@ -85,6 +105,28 @@ class ResCompany(models.Model):
         default=1.0,
         help="Holdings below this share of the layer's ideal holding per rep. 1: below the ideal.",
     )
+    funnel_probability = fields.Selection(
+        PROBABILITY_SOURCES,
+        string="Probability of Funnel Customers",
+        default=_default_funnel_probability,
+        required=True,
+        help="What a funnel customer's probability (and so the pipeline's weighted "
+        "revenue) is: Odoo's predictive lead scoring, or the chance that a customer of "
+        "its layer signs, from the layers' ideal reach rates (Resource 10%, Intent 33% "
+        "with the deck's) or as measured on the company's own history. A probability a "
+        "rep sets by hand is kept.",
+    )
+    funnel_probability_days = fields.Integer(
+        string="Measured over (Days)",
+        default=180,
+        help="The measured chance to sign of a layer: of the customers that reached it "
+        "over this many days, the share that signed since.",
+    )
+    funnel_measured_chances = fields.Json(
+        string="Measured Chances to Sign",
+        readonly=True,
+        help="Per layer, the measured chance to sign (%), refreshed every day.",
+    )
     funnel_auto_allocate = fields.Boolean(
         string="Allocate the Pool Daily",
         help="Every day, allocate the pool's customers fat-first to the reps with free capacity.",
@@ -116,4 +158,148 @@ class ResCompany(models.Model):
             "CHECK(funnel_discoverer_allowance >= 0)",
             "The discoverer allowance cannot be negative.",
         ),
+        (
+            "funnel_probability_days_positive",
+            "CHECK(funnel_probability_days > 0)",
+            "The window of the measured chances to sign must be at least one day.",
+        ),
     ]
+
+    @api.constrains("funnel_probability_days")
+    def _check_funnel_probability_days(self):
+        for company in self:
+            if company.funnel_probability_days <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The measured chances to sign need a window of at least one day, "
+                        "not %(days)s.",
+                        days=company.funnel_probability_days,
+                    )
+                )
+
+    def write(self, vals):
+        keys = ("funnel_probability", "funnel_probability_days")
+        before = {
+            company.id: tuple(company[key] for key in keys)
+            for company in self
+            if any(key in vals for key in keys)
+        }
+        result = super().write(vals)
+        changed = self.filtered(
+            lambda company: (
+                company.id in before
+                and before[company.id] != tuple(company[key] for key in keys)
+            )
+        )
+        if changed:
+            changed._funnel_refresh_probabilities()
+        return result
+
+    # ------------------------------------------------------------
+    # THE CHANCE TO SIGN (probability of funnel customers)
+    # ------------------------------------------------------------
+
+    def _funnel_chances_to_sign(self):
+        """{layer: chance in %} that a customer of each layer signs, by the
+        company's setting; None when Odoo's predictive scoring decides."""
+        self.ensure_one()
+        if self.funnel_probability not in ("ideal", "measured"):
+            return None
+        reach = dict(
+            self.env["crm.stage"]
+            .sudo()
+            ._read_group(
+                [("funnel_layer", "!=", False)],
+                ["funnel_layer"],
+                ["funnel_ideal_reach_rate:max"],
+            )
+        )
+        signed = reach.get("signed") or 0
+        chances = {
+            layer: round(100.0 * signed / reach[layer], 2) if reach.get(layer) else 0.0
+            for layer in HOLDING_LAYERS
+        }
+        if self.funnel_probability == "measured":
+            chances.update(
+                {
+                    layer: chance
+                    for layer, chance in (self.funnel_measured_chances or {}).items()
+                    if layer in chances
+                }
+            )
+        chances.update(signed=100.0, implemented=100.0, abandoned=0.0)
+        return chances
+
+    def _funnel_measure_chances(self):
+        """Of the customers that reached each working layer over the window, the share
+        that signed since on the same path: {layer: chance in %}, for the layers
+        with at least the exceptions' minimum sample behind them."""
+        self.ensure_one()
+        Move = self.env["crm.funnel.move"]
+        Move.flush_model()
+        self.env["crm.team"].flush_model(["use_funnel"])
+        since = fields.Datetime.now() - timedelta(days=self.funnel_probability_days)
+        self.env.cr.execute(
+            SQL(
+                """SELECT move.to_layer, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
+                          SELECT 1 FROM crm_funnel_move later
+                           WHERE later.lead_id = move.lead_id
+                             AND (later.date, later.id) > (move.date, move.id)
+                             AND %(signing)s AND NOT %(reopened)s))
+                     FROM crm_funnel_move move
+                    WHERE move.to_layer = ANY(%(layers)s) AND %(reached)s AND move.date >= %(since)s
+                      AND (move.company_id = %(company)s OR move.company_id IS NULL)
+                      AND (move.team_id IS NULL OR %(funnel_team)s)
+                 GROUP BY move.to_layer""",
+                signing=Move._funnel_signing_sql("later"),
+                reopened=Move._funnel_reopened_between_sql(
+                    "move", "later", inclusive=False
+                ),
+                layers=list(HOLDING_LAYERS),
+                reached=Move._funnel_reached_sql("move"),
+                since=since,
+                company=self.id,
+                funnel_team=self.env["crm.team"]._funnel_team_sql(
+                    SQL("move.team_id"), active=False
+                ),
+            )
+        )
+        return {
+            layer: round(100.0 * signed / reached, 2)
+            for layer, reached, signed in self.env.cr.fetchall()
+            if reached >= max(self.funnel_exception_min_sample, 1)
+        }
+
+    def _funnel_refresh_probabilities(self):
+        """Measure the chances again where they are measured, and give the open
+        funnel customers whose probability follows the automated one their new
+        chance (a probability set by hand stays)."""
+        Lead = self.env["crm.lead"].sudo()
+        for company in self:
+            if company.funnel_probability == "measured":
+                measured = company._funnel_measure_chances()
+                if measured != (company.funnel_measured_chances or {}):
+                    company.write({"funnel_measured_chances": measured})
+            domain = [
+                ("company_id", "in", [company.id, False]),
+                ("funnel_layer", "in", list(HOLDING_LAYERS)),
+                ("probability", "<", 100),
+                "|",
+                ("probability", ">", 0),
+                ("probability", "=", False),
+            ]
+            chances = company._funnel_chances_to_sign()
+            if chances is not None:
+                # only the customers whose chance changed
+                domain += expression.OR(
+                    [
+                        [
+                            ("funnel_layer", "=", layer),
+                            ("automated_probability", "!=", chances[layer]),
+                        ]
+                        for layer in HOLDING_LAYERS
+                    ]
+                )
+            leads = Lead.with_company(company).search(domain)
+            leads._compute_probabilities()
+            leads.flush_recordset(["probability", "automated_probability"])

@@ -47,3 +47,9 @@ class ResConfigSettings(models.TransientModel):
     funnel_exception_holding_share = fields.Float(
         related="company_id.funnel_exception_holding_share", readonly=False
     )
+    funnel_probability = fields.Selection(
+        related="company_id.funnel_probability", readonly=False
+    )
+    funnel_probability_days = fields.Integer(
+        related="company_id.funnel_probability_days", readonly=False
+    )
