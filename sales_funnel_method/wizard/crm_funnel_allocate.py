@@ -1,6 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.tools import format_amount
 
 
 class CrmFunnelAllocate(models.TransientModel):
@@ -58,46 +59,86 @@ class CrmFunnelAllocate(models.TransientModel):
             capacity = {
                 uid: rep["quota"] - rep["holdings"] for uid, rep in force.items()
             }
+            # the order the service ranks the reps in, before the plan fills them
+            ranking = service._funnel_ranked(force)
             plan = service._funnel_plan(candidates, wizard.company_id, force=force)
             wizard.candidate_count = len(candidates)
             wizard.planned_count = len(plan)
             wizard.preview_html = wizard._render_table(
-                service._funnel_plan_summary(plan), capacity
+                service._funnel_plan_summary(plan),
+                capacity,
+                force=force,
+                ranking=ranking,
             )
 
-    def _render_table(self, summary, capacity=None):
+    def _preview_lines(self, summary, force, ranking):
+        """The preview's lines, the sales force in its fat-first order: each rep's
+        rank, sales total and what they would receive, nothing included (the
+        ranking is the allocation service's own, ``ranking``)."""
+        lines = []
+        for rank, uid in enumerate(ranking, start=1):
+            received = [
+                (team_id, line)
+                for (line_uid, team_id), line in summary.items()
+                if line_uid == uid
+            ] or [
+                (
+                    force[uid]["team_ids"][0],
+                    {"a": 0, "b": 0, "c": 0, "none": 0, "total": 0},
+                )
+            ]
+            lines += [(uid, team_id, line, rank) for team_id, line in received]
+        return lines
+
+    def _render_table(self, summary, capacity=None, force=None, ranking=None):
         users = self.env["res.users"].sudo()
         teams = self.env["crm.team"].sudo()
-        head = [
-            self.env._("Rep"),
-            self.env._("Team"),
-            "A",
-            "B",
-            "C",
-            self.env._("Ungraded"),
-            self.env._("Total"),
-        ]
+        company = self.company_id or self.env.company
+        head = [self.env._("Rep"), self.env._("Team")]
+        if force is not None:
+            head += [self.env._("Rank"), self.env._("Sales Total")]
+        head += ["A", "B", "C", self.env._("Ungraded"), self.env._("Total")]
         if capacity is not None:
             head.append(self.env._("Free Capacity"))
+        if force is not None:
+            lines = self._preview_lines(summary, force, ranking or [])
+        else:
+            lines = [
+                (uid, team_id, line, None)
+                for (uid, team_id), line in sorted(
+                    summary.items(), key=lambda item: -item[1]["total"]
+                )
+            ]
         rows = []
-        for (uid, team_id), line in sorted(
-            summary.items(), key=lambda item: -item[1]["total"]
-        ):
+        for uid, team_id, line, rank in lines:
             cells = [
                 escape(users.browse(uid).name),
                 escape(teams.browse(team_id).name or ""),
-                line["a"],
-                line["b"],
-                line["c"],
-                line["none"],
-                line["total"],
             ]
+            if force is not None:
+                cells += [
+                    rank,
+                    escape(
+                        format_amount(self.env, force[uid]["won"], company.currency_id)
+                    ),
+                ]
+            cells += [line["a"], line["b"], line["c"], line["none"], line["total"]]
             if capacity is not None:
                 cells.append(capacity.get(uid, 0))
-            rows.append(
-                Markup("<tr class='o_funnel_allocation_line'>%s</tr>")
-                % Markup("").join(Markup("<td>%s</td>") % cell for cell in cells)
+            row_class = (
+                "o_funnel_allocation_line"
+                if line["total"]
+                else "o_funnel_allocation_idle text-muted"
             )
+            rows.append(
+                Markup("<tr class='%s'>%s</tr>")
+                % (
+                    row_class,
+                    Markup("").join(Markup("<td>%s</td>") % cell for cell in cells),
+                )
+            )
+        if force is not None and not summary:
+            rows = []
         if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._(
                 "Nobody can receive these customers: no rep has free capacity, or the pool is empty."
