@@ -27,6 +27,7 @@
         "views/crm_lead_worklist_views.xml",
         "report/crm_funnel_report_holding_views.xml",
         "report/crm_funnel_report_views.xml",
+        "views/crm_funnel_dashboard_views.xml",
         "views/crm_team_member_views.xml",
         "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
@@ -44,6 +45,7 @@
         "web.assets_backend": [
             "sales_funnel_method/static/src/scss/sales_funnel.scss",
             "sales_funnel_method/static/src/views/*",
+            "sales_funnel_method/static/src/dashboard/*",
         ],
         # the graph view is loaded lazily, and so its extensions
         "web.assets_backend_lazy": [

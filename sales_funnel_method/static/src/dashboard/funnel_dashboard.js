@@ -1,0 +1,201 @@
+/** @odoo-module **/
+
+import { Component, onWillStart, useState, useSubEnv } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { formatFloat } from "@web/core/utils/numbers";
+import { useService } from "@web/core/utils/hooks";
+import { useSetupAction } from "@web/search/action_hook";
+import { Layout } from "@web/search/layout";
+import { getDefaultConfig } from "@web/views/view";
+
+// the funnel's drawing: each layer a band narrower than the one above it
+const TOP_WIDTH = 100;
+const BOTTOM_WIDTH = 34;
+
+/** A count as a manager reads it: no decimals. */
+export function formatCount(value) {
+    return formatFloat(value || 0, { digits: [false, 0] });
+}
+
+/** A share in percent: no decimals, a percent sign. */
+export function formatRate(value) {
+    return typeof value === "number" ? `${formatFloat(value, { digits: [false, 0] })}%` : "-";
+}
+
+/** Customers held, and the ideal holding when there is one: "9 / 20". */
+export function formatHeld(held, ideal) {
+    return ideal ? `${formatCount(held)} / ${formatCount(ideal)}` : formatCount(held);
+}
+
+/** Days with one decimal. */
+export function formatDays(value) {
+    return typeof value === "number" ? formatFloat(value, { digits: [false, 1] }) : "-";
+}
+
+/**
+ * The manager's morning screen (SPEC 6): the seven layers drawn as a funnel, each
+ * with its holdings against the ideal, its step rate against the ideal rate and
+ * its days against the ideal days, coloured where it falls short; the open
+ * exceptions and the fast movers beside it. A click on a layer opens its
+ * customers. All figures come from one server call.
+ */
+export class FunnelDashboard extends Component {
+    static template = "sales_funnel_method.FunnelDashboard";
+    static components = { Layout };
+    static props = ["*"];
+
+    setup() {
+        useSubEnv({ config: { ...getDefaultConfig(), ...this.env.config } });
+        useSetupAction();
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.state = useState({ data: null, filters: {} });
+        onWillStart(() => this.load({}));
+    }
+
+    async load(filters) {
+        const data = await this.orm.call("crm.funnel.dashboard", "get_funnel_dashboard", [], {
+            filters,
+        });
+        this.state.data = data;
+        this.state.filters = { ...data.filters };
+    }
+
+    get reps() {
+        const { team_id } = this.state.filters;
+        return this.state.data.options.reps.filter(
+            (rep) => !team_id || rep.team_id === team_id
+        );
+    }
+
+    onFilter(name, ev) {
+        const raw = ev.target.value;
+        const filters = { ...this.state.filters, [name]: raw ? parseInt(raw, 10) : false };
+        if (name === "team_id") {
+            filters.user_id = false;
+        }
+        return this.load(filters);
+    }
+
+    /** The band of a layer: a trapezoid, as an SVG polygon in a 100 x 10 box. */
+    bandPoints(index) {
+        const count = this.state.data.layers.length;
+        const step = (TOP_WIDTH - BOTTOM_WIDTH) / count;
+        const top = TOP_WIDTH - step * index;
+        const bottom = top - step;
+        const left = (width) => (100 - width) / 2;
+        return [
+            `${left(top)},0`,
+            `${left(top) + top},0`,
+            `${left(bottom) + bottom},10`,
+            `${left(bottom)},10`,
+        ].join(" ");
+    }
+
+    formatCount(value) {
+        return formatCount(value);
+    }
+
+    heldText(held, ideal) {
+        return formatHeld(held, ideal);
+    }
+
+    periodLabel(days) {
+        return _t("Last %(days)s days", { days: formatCount(days) });
+    }
+
+    get periodText() {
+        const { period } = this.state.data;
+        return _t(
+            "Step rates and days of the customers that reached each layer from %(from)s to %(to)s and had its ideal days (times the overdue factor) to move on",
+            { from: period.from, to: period.to }
+        );
+    }
+
+    movedOnText(layer) {
+        return _t("%(moved)s of %(reached)s moved on", {
+            moved: formatCount(layer.moved_on),
+            reached: formatCount(layer.reached),
+        });
+    }
+
+    get openText() {
+        return _t("%(count)s open", { count: formatCount(this.state.data.exceptions.count) });
+    }
+
+    get fastMoversText() {
+        return _t("%(count)s to handle first", {
+            count: formatCount(this.state.data.fast_movers.count),
+        });
+    }
+
+    formatRate(value) {
+        return formatRate(value);
+    }
+
+    formatDays(value) {
+        return formatDays(value);
+    }
+
+    openLayer(layer) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("%(layer)s customers", { layer: layer.label }),
+            res_model: "crm.lead",
+            views: [
+                [false, "list"],
+                [false, "kanban"],
+                [false, "form"],
+            ],
+            domain: layer.domain,
+            context: { create: false },
+        });
+    }
+
+    openExceptions() {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("Open Exceptions"),
+            res_model: "crm.funnel.exception",
+            views: [
+                [false, "list"],
+                [false, "form"],
+            ],
+            domain: this.state.data.exceptions.domain,
+        });
+    }
+
+    openException(exception) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crm.funnel.exception",
+            views: [[false, "form"]],
+            res_id: exception.id,
+        });
+    }
+
+    openFastMovers() {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("Fast Movers"),
+            res_model: "crm.lead",
+            views: [
+                [false, "list"],
+                [false, "form"],
+            ],
+            domain: this.state.data.fast_movers.domain,
+        });
+    }
+
+    openCustomer(lead) {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "crm.lead",
+            views: [[false, "form"]],
+            res_id: lead.id,
+        });
+    }
+}
+
+registry.category("actions").add("sales_funnel_method.funnel_dashboard", FunnelDashboard);
