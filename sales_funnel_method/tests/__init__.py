@@ -17,4 +17,5 @@ from . import test_funnel_multicompany
 from . import test_funnel_screenshots
 from . import test_funnel_migration
 from . import test_funnel_cron
+from . import test_funnel_figures
 from . import test_funnel_dashboard_ui
