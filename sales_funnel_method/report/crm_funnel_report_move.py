@@ -131,14 +131,17 @@ class CrmFunnelReportMove(models.Model):
                    CASE WHEN kind.rank = 1 THEN ideal.step_rate
                         WHEN moved_on.date IS NOT NULL THEN 100.0 ELSE 0.0 END AS step_rate,
                    ideal.step_rate AS ideal_step_rate,
-                   CASE WHEN kind.rank = 1 THEN ideal.days
-                        ELSE EXTRACT(EPOCH FROM (moved_on.date - move.date)) / 86400 END
-                       AS days_in_layer,
+                   days.days AS days_in_layer, days.days AS days_median,
                    ideal.days AS ideal_days
               FROM crm_funnel_move move
               JOIN ideal ON ideal.layer = move.to_layer
              CROSS JOIN (VALUES (0, 'actual'), (1, 'ideal')) AS kind(rank, kind)
                    %(moved_on)s
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN kind.rank = 1 THEN ideal.days
+                               ELSE EXTRACT(EPOCH FROM (moved_on.date - move.date)) / 86400
+                          END AS days
+                   ) days
              WHERE %(reached)s
                AND (move.team_id IS NULL OR %(funnel_team)s)
             """,
