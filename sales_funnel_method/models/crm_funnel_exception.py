@@ -38,6 +38,7 @@ class CrmFunnelException(models.Model):
 
     _name = "crm.funnel.exception"
     _description = "Funnel Exception"
+    _check_company_auto = True
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "state_sequence, date_found desc, id desc"
 
@@ -47,7 +48,7 @@ class CrmFunnelException(models.Model):
     )
     user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True
+        "crm.team", string="Sales Team", index=True, readonly=True, check_company=True
     )
     manager_id = fields.Many2one(related="team_id.user_id", string="Team Manager")
     layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
@@ -279,7 +280,8 @@ class CrmFunnelException(models.Model):
             "company": company,
             "now": now,
             "since": since,
-            "teams": self._funnel_rep_teams(),
+            # the reps of the funnel's teams and their main team (crm.team.member)
+            "teams": self.env["crm.team.member"]._funnel_main_teams(company),
             "funnel_teams": set(Team.search(Team._funnel_team_domain()).ids),
         }
         findings = []
@@ -352,7 +354,15 @@ class CrmFunnelException(models.Model):
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         for exception in self:
             manager = exception.team_id.user_id
-            if not manager or not todo:
+            # the finding goes to a manager of its own company only
+            if (
+                not manager
+                or not todo
+                or (
+                    exception.company_id
+                    and exception.company_id not in manager.company_ids
+                )
+            ):
                 continue
             exception.activity_schedule(
                 activity_type_id=todo.id,
@@ -361,20 +371,6 @@ class CrmFunnelException(models.Model):
                 note=Markup("<p>%s</p>")
                 % exception.with_context(lang=manager.lang)._funnel_explain(),
             )
-
-    @api.model
-    def _funnel_rep_teams(self):
-        """{user id: team id} from the reps' first active membership of a funnel team."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id
-                     FROM crm_team_member member
-                    WHERE member.active AND %s
-                 ORDER BY member.user_id, member.id""",
-                self.env["crm.team"]._funnel_team_sql(SQL("member.crm_team_id")),
-            )
-        )
-        return dict(self.env.cr.fetchall())
 
     @staticmethod
     def _company_filter(alias, company):
@@ -419,7 +415,7 @@ class CrmFunnelException(models.Model):
                         WHERE %s AND move.date >= %s AND %s) signing
              GROUP BY GROUPING SETS ((signing.user_id), (signing.team_id))""",
                 Move._funnel_out_of_funnel_sql("move"),
-                Move._funnel_signing_sql("move"),
+                self.env["crm.funnel.allocation"]._funnel_signing_sql("move"),
                 context["since"],
                 self._company_filter("move", company),
             )
@@ -472,7 +468,7 @@ class CrmFunnelException(models.Model):
                   AND signed_by.user_id IS NOT DISTINCT FROM intent_by.user_id
                   AND signed_by.team_id IS NOT DISTINCT FROM intent_by.team_id""",
                 company_lead=self._company_filter("lead", company),
-                signing=self.env["crm.funnel.move"]._funnel_signing_sql("move"),
+                signing=self.env["crm.funnel.allocation"]._funnel_signing_sql("move"),
                 since=context["since"],
                 company_move=self._company_filter("move", company),
             )

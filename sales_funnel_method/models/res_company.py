@@ -131,6 +131,12 @@ class ResCompany(models.Model):
         string="Allocate the Pool Daily",
         help="Every day, allocate the pool's customers fat-first to the reps with free capacity.",
     )
+    funnel_allocate_in_team = fields.Boolean(
+        string="Keep Customers in Their Team",
+        help="Allocation gives a pool customer to the best rep of its own sales team first, "
+        "and to the best team only when its own team is full. Off (the method's rule): "
+        "the best resources go to the best team, whatever team they came from.",
+    )
 
     _sql_constraints = [
         (
@@ -251,7 +257,7 @@ class ResCompany(models.Model):
                       AND (move.company_id = %(company)s OR move.company_id IS NULL)
                       AND (move.team_id IS NULL OR %(funnel_team)s)
                  GROUP BY move.to_layer""",
-                signing=Move._funnel_signing_sql("later"),
+                signing=self.env["crm.funnel.allocation"]._funnel_signing_sql("later"),
                 reopened=Move._funnel_reopened_between_sql(
                     "move", "later", inclusive=False
                 ),
