@@ -85,11 +85,12 @@ class CrmTeamMember(models.Model):
     @api.model
     def _funnel_memberships(self, company, users=None):
         """A rep's teams in ``company`` (the one definition of it): the active
-        memberships of active internal users in the company's active sales teams (or
-        teams of no company), of users who work in ``company``, oldest first. The
-        first is the rep's main team."""
+        memberships of active internal users in the company's funnel teams (active
+        sales teams that work the funnel, ``crm.team._funnel_team_domain``, or teams
+        of no company), of users who work in ``company``, oldest first. The first is
+        the rep's main team."""
         domain = [
-            ("crm_team_id.active", "=", True),
+            ("crm_team_id", "any", self.env["crm.team"]._funnel_team_domain()),
             ("crm_team_id.company_id", "in", [company.id, False]),
             ("user_id.active", "=", True),
             ("user_id.share", "=", False),
