@@ -63,49 +63,47 @@ class CrmFunnelAllocate(models.TransientModel):
             capacity = {
                 uid: rep["quota"] - rep["holdings"] for uid, rep in force.items()
             }
-            # the order the service ranks the reps in, before the plan fills them
-            ranking = service._funnel_ranked(force)
+            # the service's own ranking (teams, then reps), before the plan fills them
+            ranking = service._funnel_ranking(force)
             plan = service._funnel_plan(candidates, wizard.company_id, force=force)
             wizard.candidate_count = len(candidates)
             wizard.planned_count = len(plan)
             wizard.preview_html = wizard._render_table(
-                service._funnel_plan_summary(plan),
-                capacity,
-                force=force,
-                ranking=ranking,
+                service._funnel_plan_summary(plan), capacity, ranking=ranking
             )
 
-    def _preview_lines(self, summary, force, ranking):
+    def _preview_lines(self, summary, ranking):
         """The preview's lines, the sales force in its fat-first order: each rep's
-        rank, sales total and what they would receive, nothing included (the
-        ranking is the allocation service's own, ``ranking``)."""
+        rank and sales totals (the team's and their own) beside what they would
+        receive, nothing included. ``ranking`` is the allocation service's own
+        (``crm.funnel.allocation._funnel_ranking``)."""
         lines = []
-        for rank, uid in enumerate(ranking, start=1):
+        for entry in ranking:
+            uid = entry["user_id"]
             received = [
                 (team_id, line)
                 for (line_uid, team_id), line in summary.items()
                 if line_uid == uid
-            ] or [
-                (
-                    force[uid]["team_ids"][0],
-                    {"a": 0, "b": 0, "c": 0, "none": 0, "total": 0},
-                )
-            ]
-            lines += [(uid, team_id, line, rank) for team_id, line in received]
+            ] or [(entry["team_id"], {"a": 0, "b": 0, "c": 0, "none": 0, "total": 0})]
+            lines += [(uid, team_id, line, entry) for team_id, line in received]
         return lines
 
-    def _render_table(self, summary, capacity=None, force=None, ranking=None):
+    def _render_table(self, summary, capacity=None, ranking=None):
         users = self.env["res.users"].sudo()
         teams = self.env["crm.team"].sudo()
         company = self.company_id or self.env.company
         head = [self.env._("Rep"), self.env._("Team")]
-        if force is not None:
-            head += [self.env._("Rank"), self.env._("Sales Total")]
+        if ranking is not None:
+            head += [
+                self.env._("Rank"),
+                self.env._("Team Sales Total"),
+                self.env._("Sales Total"),
+            ]
         head += ["A", "B", "C", self.env._("Ungraded"), self.env._("Total")]
         if capacity is not None:
             head.append(self.env._("Free Capacity"))
-        if force is not None:
-            lines = self._preview_lines(summary, force, ranking or [])
+        if ranking is not None:
+            lines = self._preview_lines(summary, ranking)
         else:
             lines = [
                 (uid, team_id, line, None)
@@ -114,17 +112,17 @@ class CrmFunnelAllocate(models.TransientModel):
                 )
             ]
         rows = []
-        for uid, team_id, line, rank in lines:
+        currency = company.currency_id
+        for uid, team_id, line, entry in lines:
             cells = [
                 escape(users.browse(uid).name),
                 escape(teams.browse(team_id).name or ""),
             ]
-            if force is not None:
+            if entry is not None:
                 cells += [
-                    rank,
-                    escape(
-                        format_amount(self.env, force[uid]["won"], company.currency_id)
-                    ),
+                    entry["rank"],
+                    escape(format_amount(self.env, entry["team_won"], currency)),
+                    escape(format_amount(self.env, entry["won"], currency)),
                 ]
             cells += [line["a"], line["b"], line["c"], line["none"], line["total"]]
             if capacity is not None:
@@ -141,7 +139,7 @@ class CrmFunnelAllocate(models.TransientModel):
                     Markup("").join(Markup("<td>%s</td>") % cell for cell in cells),
                 )
             )
-        if force is not None and not summary:
+        if ranking is not None and not summary:
             rows = []
         if not rows:
             return Markup("<p class='text-muted'>%s</p>") % self.env._(
