@@ -61,6 +61,7 @@ class TestFunnelStepRates(FunnelFiguresCommon):
         self.assertEqual(self._step("lead")[:2], (50, 35))
 
     def test_a_reopened_customer_starts_a_new_path(self):
+        self.company.funnel_cooldown_days = 0  # reopened once cooled down
         leads = self._at(25, 2, layer="lead", grade="b")
         with freeze_time(NOW - timedelta(days=20)):
             leads.action_set_lost()
@@ -160,6 +161,7 @@ class TestFunnelOutOfFunnel(FunnelFiguresCommon):
         )
 
     def test_abandoned_to_signed_is_a_signing_out_of_the_funnel(self):
+        self.company.funnel_cooldown_days = 0  # reopened once cooled down
         leads = self._at(28, 5, layer="resource", grade="a")
         self._through_the_funnel(leads, start=28)
         with freeze_time(NOW - timedelta(days=8)):
@@ -367,7 +369,7 @@ class TestFunnelTimeInLayer(FunnelFiguresCommon):
             )
         self._tracked_at(12, lambda: tracked.write({"stage_id": self.own_qualified.id}))
         (tracked | quiet).invalidate_recordset()
-        wizard = self.env["crm.funnel.mapping"].create({})
+        wizard = self.env["crm.funnel.mapping"].create({"default_grade": "b"})
         for line in wizard.line_ids:
             if line.stage_id == self.own_new:
                 line.funnel_layer = "resource"
@@ -568,13 +570,21 @@ class TestFunnelAllocationPreview(FunnelAllocationCommon):
     would receive."""
 
     def test_rank_and_sales_total_beside_what_each_rep_receives(self):
-        self._won(self.user_rep_west, 50000)
-        self._won(self.user_rep, 20000)
+        self._create_customers(
+            layer="signed",
+            user=self.user_rep_west,
+            team=self.team_west,
+            expected_revenue=50000,
+            name="Won West",
+        )
+        self._create_customers(layer="signed", expected_revenue=20000, name="Won East")
         self._pool(3, grade="a")
         wizard = self.env["crm.funnel.allocate"].with_user(self.user_support).create({})
         table = html.fromstring(wizard.preview_html)
         head = [cell.text_content() for cell in table.xpath("//th")]
-        self.assertEqual(head[:4], ["Rep", "Team", "Rank", "Sales Total"])
+        self.assertEqual(
+            head[:5], ["Rep", "Team", "Rank", "Team Sales Total", "Sales Total"]
+        )
         lines = [
             [cell.text_content() for cell in row.xpath("td")]
             for row in table.xpath("//tbody/tr")
@@ -583,8 +593,11 @@ class TestFunnelAllocationPreview(FunnelAllocationCommon):
             [(line[0], line[2], line[-2]) for line in lines],
             [("Rep Huang", "1", "3"), ("Rep Li", "2", "0"), ("Rep Zhang", "3", "0")],
         )
-        self.assertIn("50,000.00", lines[0][3])
+        self.assertIn("50,000.00", lines[0][3])  # Team West's total
+        self.assertIn("50,000.00", lines[0][4])
         self.assertIn("20,000.00", lines[1][3])
+        self.assertIn("20,000.00", lines[1][4])
+        self.assertIn("0.00", lines[2][4])
         self.assertEqual(
             table.xpath("//tbody/tr/@class"),
             [
@@ -593,3 +606,27 @@ class TestFunnelAllocationPreview(FunnelAllocationCommon):
                 "o_funnel_allocation_idle text-muted",
             ],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReceived(FunnelFiguresCommon):
+    """Received counts every way a rep gets a customer, a manager's direct
+    assignment (kind "manual") included."""
+
+    def test_a_managers_direct_assignment_is_received(self):
+        leads = self._at(25, 6, layer="contacted", grade="b")  # Rep Li's
+        with freeze_time(NOW - timedelta(days=20)):
+            leads.with_user(self.user_manager_east).write(
+                {"user_id": self.user_rep_2.id}
+            )
+            leads[:4].with_user(self.user_rep_2).action_set_lost()
+        self.assertEqual(set(leads.funnel_assignment_ids.mapped("kind")), {"manual"})
+        [(abandoned, received)] = self.env["crm.funnel.report.abandon"]._read_group(
+            [("user_id", "=", self.user_rep_2.id)],
+            [],
+            ["abandoned_count:sum", "received_count:sum"],
+        )
+        self.assertEqual((abandoned, received), (4, 6))
+        self._run()
+        finding = self._found("high_abandon_rate", user=self.user_rep_2)
+        self.assertEqual(finding.details, {"abandoned": 4, "received": 6})
