@@ -119,7 +119,7 @@ class CrmFunnelDashboard(models.AbstractModel):
 
         ideal = self._funnel_ideal_state()
         holdings = {
-            layer: (held, ideal_held)
+            layer: (int(held), int(ideal_held))
             for layer, held, ideal_held in self.env[
                 "crm.funnel.report.holding"
             ]._read_group(
@@ -347,6 +347,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             rep_line = team_line["reps"].setdefault(
                 user.id, {"id": user.id, "name": user.name, "cells": {}}
             )
+            held, ideal = int(held), int(ideal)
             rep_line["cells"][layer] = {"held": held, "ideal": ideal}
             team_line["total"][layer]["held"] += held
             team_line["total"][layer]["ideal"] += ideal
