@@ -6,7 +6,8 @@
 #   4. uninstall: every lead, partner and stage left and usable in plain CRM, no ERROR
 #   5. reinstall (no demo): the same stages are the layers again, no ERROR
 # Exits non-zero at the first failed step. Environment: BASE_REF, LIFECYCLE_DB,
-# KEEP_DB=1 (keep the database afterwards), CONF, ODOO_PATH.
+# KEEP_DB=1 (keep the database afterwards), LIFECYCLE_PORT (8269, in its
+# odoo.conf; no server is started), CONF, ODOO_PATH.
 # In a clone without tags the base is HEAD; in a source archive without .git the
 # working tree is installed and step 3 is skipped, with a notice.
 CONF=${CONF:-$(cd "$(dirname "$0")/.." && pwd)/.odoo/lifecycle.conf}
