@@ -148,6 +148,8 @@ class CrmFunnelDemo(models.AbstractModel):
                         "partner_name": name,
                         "type": "opportunity",
                         "stage_id": stages[target].id,
+                        # an abandoned customer is archived (abandoning is "lost")
+                        "active": target != "abandoned",
                         "funnel_grade": grade
                         or (target not in ("resource", "abandoned") and "b")
                         or False,
@@ -225,11 +227,8 @@ class CrmFunnelDemo(models.AbstractModel):
                     values["date_closed"] = dates[path.index("signed")]
                 Lead.browse(lead.id).sudo().write(values)
                 if abandoned_on:
-                    Lead.browse(lead.id).sudo().with_context(
-                        funnel_lost_reason_id=lost_reasons[:1].id
-                    ).write(
+                    Lead.browse(lead.id).sudo().write(
                         {
-                            "active": False,
                             "probability": 0,
                             "lost_reason_id": lost_reasons[:1].id,
                             "funnel_abandoned_by_id": user.id,
