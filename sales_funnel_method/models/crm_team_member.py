@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class CrmTeamMember(models.Model):
@@ -45,6 +46,16 @@ class CrmTeamMember(models.Model):
             "A rep's quota cannot be negative.",
         ),
     ]
+
+    @api.constrains("funnel_quota_override")
+    def _check_funnel_quota_override(self):
+        # before the database's own check, which the server would log as an error
+        if any(member.funnel_quota_override < 0 for member in self):
+            raise ValidationError(
+                self.env._(
+                    "A rep's quota cannot be negative: enter 0 to use the company's quota."
+                )
+            )
 
     @api.depends_context("uid")
     def _compute_funnel_can_edit_quota(self):
