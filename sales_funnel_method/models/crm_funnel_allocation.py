@@ -448,6 +448,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             SQL(
                 """UPDATE crm_lead
                       SET user_id = assigned.user_id, date_open = %(now)s,
+                          funnel_pool_date = NULL,
                           company_id = COALESCE(
                               company_id,
                               (SELECT team.company_id FROM crm_team team WHERE team.id = crm_lead.team_id),
@@ -468,6 +469,7 @@ class CrmFunnelAllocation(models.AbstractModel):
         leads.invalidate_recordset(
             [
                 "user_id",
+                "funnel_pool_date",
                 "company_id",
                 "date_open",
                 "day_open",
@@ -629,6 +631,60 @@ class CrmFunnelAllocation(models.AbstractModel):
                 model="res.users",
                 res_id=uid,
             )
+
+    # ------------------------------------------------------------
+    # THE POOL SCREEN
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_claim_capacity(self, user=None, company=None):
+        """What ``user`` may claim in ``company``, counted as the claim counts it.
+
+        :return: {"member": whether they are in the company's sales force,
+            "quota", "holdings", "capacity", "message": the same in words}
+        """
+        user = user or self.env.user
+        company = company or self.env.company
+        rep = self._funnel_sales_force(company).get(user.id)
+        if rep is None:
+            return {
+                "member": False,
+                "quota": 0,
+                "holdings": 0,
+                "capacity": 0,
+                "message": self.env._(
+                    "Members of a sales team claim customers here. The support group and "
+                    "directors allocate them with Allocate the Pool."
+                ),
+            }
+        capacity = max(rep["quota"] - rep["holdings"], 0)
+        if capacity:
+            message = self.env._(
+                "You hold %(holdings)s customers for a quota of %(quota)s: you can claim "
+                "%(capacity)s more.",
+                holdings=rep["holdings"],
+                quota=rep["quota"],
+                capacity=capacity,
+            )
+        else:
+            message = self.env._(
+                "You hold %(holdings)s customers for a quota of %(quota)s: sign or abandon "
+                "customers before you claim more.",
+                holdings=rep["holdings"],
+                quota=rep["quota"],
+            )
+        return {
+            "member": True,
+            "quota": rep["quota"],
+            "holdings": rep["holdings"],
+            "capacity": capacity,
+            "message": message,
+        }
+
+    @api.model
+    def get_funnel_pool_capacity(self):
+        """The line above the pool list: what the current user may claim."""
+        return self._funnel_claim_capacity()
 
     # ------------------------------------------------------------
     # ENTRY POINTS
