@@ -66,12 +66,16 @@ registry.category("web_tour.tours").add("sales_funnel_method_admin_settings", {
             run: "edit 3",
         },
         {
-            trigger: ".o_control_panel_actions button[name=execute], .o_form_button_save, button[name=execute]",
+            trigger: ".o_dirty_warning",
+        },
+        {
+            trigger: ".o_form_button_save",
             content: "Save",
             run: "click",
         },
         {
-            trigger: "#funnel_quota .o_field_widget[name=funnel_quota] input:value(25)",
+            trigger: "body:not(:has(.o_dirty_warning)) #funnel_quota .o_field_widget[name=funnel_quota] input:value(25)",
+            content: "Saved, the page reloaded",
         },
     ],
 });
