@@ -329,6 +329,14 @@ class TestFunnelUi(SalesFunnelHttpCase):
     # CONFIGURATION
     # ------------------------------------------------------------
 
+    def test_manager_edits_a_layer(self):
+        self.start_tour(
+            "/odoo",
+            "sales_funnel_method_manager_edits_a_layer",
+            login="funnel_manager_east",
+        )
+        self.assertEqual(self.stages["lead"].funnel_ideal_days, 6)
+
     def test_admin_sets_the_funnel_numbers(self):
         self.start_tour("/odoo", "sales_funnel_method_admin_settings", login="admin")
         self.assertEqual(self.env.company.funnel_quota, 25)

@@ -125,3 +125,30 @@ registry.category("web_tour.tours").add("sales_funnel_method_support_sets_quota"
         },
     ],
 });
+
+// A team manager adjusts a layer's ideal state from Funnel > Funnel Layers (no developer mode).
+registry.category("web_tour.tours").add("sales_funnel_method_manager_edits_a_layer", {
+    url: "/odoo",
+    steps: () => [
+        ...openFunnelMenu("crm_stage_funnel_menu"),
+        {
+            trigger: ".o_data_row:contains('Lead') td[name=funnel_ideal_days]",
+            content: "The Lead layer's ideal move days",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row.o_selected_row .o_field_widget[name=funnel_ideal_days] input",
+            run: "edit 6",
+        },
+        {
+            trigger: ".o_list_button_save",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row:contains('Lead') td[name=funnel_ideal_days]:contains('6')",
+        },
+        {
+            trigger: ".o_list_view:not(:has(.o_selected_row))",
+        },
+    ],
+});
