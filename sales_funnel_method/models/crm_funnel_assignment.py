@@ -7,24 +7,29 @@ ASSIGNMENT_KINDS = [
     ("allocation", "Allocation"),
     ("claim", "Claim"),
     ("handover", "Hand-over"),
+    ("manual", "Direct Assignment"),
 ]
 
 
 class CrmFunnelAssignment(models.Model):
     """A customer received by a rep, or sent back to the pool.
 
-    Written by the allocation service for every allocation, claim and hand-over:
+    Written by the allocation service for every allocation, claim and hand-over,
+    and for every direct change of a funnel customer's salesperson (a manager's
+    assignment from the form or a list, an import, Odoo's own lead assignment):
     it is what a rep "received" in the abandoned / received ratio (SPEC 4) and
     the list a hand-over report is made of.
     """
 
     _name = "crm.funnel.assignment"
     _description = "Funnel Customer Assignment"
+    _check_company_auto = True
     _order = "date desc, id desc"
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one(
         "crm.lead",
+        check_company=True,
         string="Customer",
         required=True,
         index=True,
@@ -51,7 +56,7 @@ class CrmFunnelAssignment(models.Model):
         "res.users", string="Previous Salesperson", readonly=True
     )
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True
+        "crm.team", string="Sales Team", index=True, readonly=True, check_company=True
     )
     assigned_by_id = fields.Many2one("res.users", readonly=True)
     grade = fields.Selection(GRADES, readonly=True)

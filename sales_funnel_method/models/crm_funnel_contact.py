@@ -23,11 +23,13 @@ class CrmFunnelContact(models.Model):
 
     _name = "crm.funnel.contact"
     _description = "Funnel Contact (Tracking Record)"
+    _check_company_auto = True
     _order = "date desc, id desc"
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one(
         "crm.lead",
+        check_company=True,
         string="Customer",
         required=True,
         index=True,
@@ -46,7 +48,7 @@ class CrmFunnelContact(models.Model):
     note = fields.Text(readonly=True)
     user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True
+        "crm.team", string="Sales Team", index=True, readonly=True, check_company=True
     )
     layer = fields.Selection(
         FUNNEL_LAYERS,

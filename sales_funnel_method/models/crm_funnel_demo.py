@@ -150,6 +150,8 @@ class CrmFunnelDemo(models.AbstractModel):
                         "partner_name": name,
                         "type": "opportunity",
                         "stage_id": stages[target].id,
+                        # an abandoned customer is archived (abandoning is "lost")
+                        "active": target != "abandoned",
                         "funnel_grade": grade
                         or (target not in ("resource", "abandoned") and "b")
                         or False,
@@ -233,11 +235,8 @@ class CrmFunnelDemo(models.AbstractModel):
                         if lost_reasons
                         else lost_reasons
                     )
-                    Lead.browse(lead.id).sudo().with_context(
-                        funnel_lost_reason_id=reason.id
-                    ).write(
+                    Lead.browse(lead.id).sudo().write(
                         {
-                            "active": False,
                             "probability": 0,
                             "lost_reason_id": reason.id,
                             "funnel_abandoned_by_id": user.id,

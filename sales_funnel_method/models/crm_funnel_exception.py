@@ -31,6 +31,7 @@ class CrmFunnelException(models.Model):
 
     _name = "crm.funnel.exception"
     _description = "Funnel Exception"
+    _check_company_auto = True
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "state_sequence, date_found desc, id desc"
 
@@ -40,7 +41,7 @@ class CrmFunnelException(models.Model):
     )
     user_id = fields.Many2one("res.users", string="Rep", index=True, readonly=True)
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, readonly=True
+        "crm.team", string="Sales Team", index=True, readonly=True, check_company=True
     )
     manager_id = fields.Many2one(related="team_id.user_id", string="Team Manager")
     layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
@@ -208,7 +209,7 @@ class CrmFunnelException(models.Model):
             "company": company,
             "now": now,
             "since": since,
-            "teams": self._funnel_rep_teams(),
+            "teams": self.env["crm.team.member"]._funnel_main_teams(company),
         }
         findings = []
         for check in (
@@ -273,7 +274,15 @@ class CrmFunnelException(models.Model):
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         for exception in self:
             manager = exception.team_id.user_id
-            if not manager or not todo:
+            # the finding goes to a manager of its own company only
+            if (
+                not manager
+                or not todo
+                or (
+                    exception.company_id
+                    and exception.company_id not in manager.company_ids
+                )
+            ):
                 continue
             exception.activity_schedule(
                 activity_type_id=todo.id,
@@ -281,18 +290,6 @@ class CrmFunnelException(models.Model):
                 summary=exception.name,
                 note=Markup("<p>%s</p>") % exception._funnel_explain(),
             )
-
-    @api.model
-    def _funnel_rep_teams(self):
-        """{user id: team id} from the reps' first active membership."""
-        self.env.cr.execute(
-            """SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id
-                 FROM crm_team_member member
-                 JOIN crm_team team ON team.id = member.crm_team_id AND team.active
-                WHERE member.active
-             ORDER BY member.user_id, member.id"""
-        )
-        return dict(self.env.cr.fetchall())
 
     @staticmethod
     def _company_filter(alias, company):

@@ -8,6 +8,7 @@ class CrmFunnelHandover(models.Model):
     _description = "Funnel Hand-over"
     _order = "date desc, id desc"
     _inherit = ["mail.thread"]
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     user_id = fields.Many2one(
@@ -24,6 +25,7 @@ class CrmFunnelHandover(models.Model):
         "crm.lead",
         string="Kept by the Leaving Rep",
         readonly=True,
+        check_company=True,
         context={"active_test": False},
     )
     moved_count = fields.Integer(string="Customers Moved", compute="_compute_counts")

@@ -32,6 +32,7 @@ class CrmFunnelMove(models.Model):
         "crm.lead",
         string="Customer",
         required=True,
+        check_company=True,
         index=True,
         ondelete="cascade",
         readonly=True,
@@ -78,6 +79,7 @@ class CrmFunnelMove(models.Model):
     )
     team_id = fields.Many2one(
         "crm.team",
+        check_company=True,
         string="Sales Team",
         readonly=True,
         index=True,
@@ -86,6 +88,12 @@ class CrmFunnelMove(models.Model):
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     lost_reason_id = fields.Many2one(
         "crm.lost.reason", readonly=True, ondelete="set null"
+    )
+    note = fields.Char(
+        readonly=True,
+        help="Why the move happened, when someone said so: the reason a manager gave "
+        "for restoring a customer before the end of its cool-down, or the customer a "
+        "merged move comes from.",
     )
 
     @api.depends("lead_id", "from_layer", "to_layer")
@@ -126,23 +134,74 @@ class CrmFunnelMove(models.Model):
         return max(LAYER_RANK[to_layer] - LAYER_RANK[from_layer] - 1, 0)
 
     @api.model
-    def _funnel_period_figures(self, start, end, companies, team_ids=None):
+    def _funnel_transfer_history(self, target, sources):
+        """Hand the funnel history of ``sources`` (customers merged into ``target``)
+        over to ``target``, as crm hands over their messages: every move, assignment
+        and contact is kept, each move noting the customer it comes from."""
+        if not sources:
+            return
+        models_ = ("crm.funnel.move", "crm.funnel.assignment", "crm.funnel.contact")
+        for model in models_:
+            self.env[model].flush_model(["lead_id"])
+        self.env["crm.lead"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_funnel_move move
+                      SET lead_id = %(target)s,
+                          note = COALESCE(move.note || ' ', '')
+                                 || %(prefix)s || ' ' || COALESCE(lead.name, '')
+                     FROM crm_lead lead
+                    WHERE lead.id = move.lead_id AND move.lead_id = ANY(%(sources)s)""",
+                target=target.id,
+                sources=sources.ids,
+                prefix=self.env._("Merged from:"),
+            )
+        )
+        for table in ("crm_funnel_assignment", "crm_funnel_contact"):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET lead_id = %s WHERE lead_id = ANY(%s)",
+                    SQL.identifier(table),
+                    target.id,
+                    sources.ids,
+                )
+            )
+        for model in models_:
+            self.env[model].invalidate_model(
+                ["lead_id", "note"] if model == "crm.funnel.move" else ["lead_id"]
+            )
+        (target | sources).invalidate_recordset(
+            ["funnel_move_ids", "funnel_assignment_ids", "funnel_contact_ids"]
+        )
+
+    @api.model
+    def _funnel_period_figures(
+        self, start, end, companies, team_ids=None, readable=False
+    ):
         """Signings, moves down the funnel and the abandoned / received ratio between
-        ``start`` and ``end``, for the weekly summary and the digest."""
+        ``start`` and ``end``, for the weekly summary and the digest.
+
+        :param readable: count only the moves and assignments the current user may
+            read (their record rules), as the digest does for each recipient
+        """
         self.flush_model()
         self.env["crm.funnel.assignment"].flush_model()
         team_filter = (
             SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
         )
+        if readable and not self.env.su:
+            team_filter = SQL(
+                "%s AND move.id IN %s", team_filter, self._search([]).subselect()
+            )
         self.env.cr.execute(
             SQL(
-                """SELECT COUNT(*) FILTER (WHERE move.to_layer = 'signed'
-                                             AND move.move_type IN ('forward', 'entry')),
+                """SELECT COUNT(*) FILTER (WHERE %s),
                       COUNT(*) FILTER (WHERE move.move_type = 'forward'),
                       COUNT(*) FILTER (WHERE move.move_type = 'abandon')
                  FROM crm_funnel_move move
                 WHERE move.date >= %s AND move.date < %s
                   AND (move.company_id = ANY(%s) OR move.company_id IS NULL) %s""",
+                self.env["crm.funnel.allocation"]._funnel_signing_sql("move"),
                 start,
                 end,
                 companies.ids,
@@ -155,6 +214,12 @@ class CrmFunnelMove(models.Model):
             if team_ids
             else SQL()
         )
+        if readable and not self.env.su:
+            assignment_team = SQL(
+                "%s AND assignment.id IN %s",
+                assignment_team,
+                self.env["crm.funnel.assignment"]._search([]).subselect(),
+            )
         self.env.cr.execute(
             SQL(
                 """SELECT COUNT(*) FROM crm_funnel_assignment assignment

@@ -29,15 +29,25 @@ class CrmFunnelSummary(models.AbstractModel):
         )
         recipients = defaultdict(lambda: self.env["crm.team"])
         for team in teams:
-            if team.user_id.active and not team.user_id.share:
-                recipients[team.user_id] |= team
+            manager = team.user_id
+            if (
+                manager.active
+                and not manager.share
+                and (not team.company_id or team.company_id in manager.company_ids)
+            ):
+                recipients[manager] |= team
         directors = (
             self.env.ref(DIRECTOR_GROUP)
             .sudo()
             .users.filtered(lambda user: user.active and not user.share and user.email)
         )
         for director in directors:
-            recipients[director] |= teams
+            # a director reads the teams of the companies they work in
+            recipients[director] |= teams.filtered(
+                lambda team, director=director: (
+                    not team.company_id or team.company_id in director.company_ids
+                )
+            )
         return recipients
 
     @api.model

@@ -5,13 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .crm_stage import HOLDING_LAYERS, LAYERS_PAST_GRADED
-
-MANAGING_GROUPS = (
-    "sales_funnel_method.sales_funnel_method_group_manager",
-    "sales_funnel_method.sales_funnel_method_group_support",
-    "sales_team.group_sale_salesman_all_leads",
-)
+from .crm_funnel_allocation import GRADE_ORDER
+from .crm_stage import GRADED_LAYERS
 
 # My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
@@ -23,7 +18,7 @@ WORKLIST_LAYER_RANK = {
     "resource": 6,
 }
 WORKLIST_LAYERS = tuple(WORKLIST_LAYER_RANK)
-GRADE_RANK = {"a": 1, "b": 2, "c": 3}
+GRADE_RANK = {grade: rank + 1 for grade, rank in GRADE_ORDER.items() if grade}
 
 GRADES = [
     ("a", "A"),
@@ -102,7 +97,7 @@ class CrmLead(models.Model):
         "details; trial users; companies that called in to ask.\n"
         "B: an average company, need uncertain, a possible buyer.\n"
         "C: situation unclear, decision makers hard to reach.\n"
-        "A customer needs a grade before it moves past the Graded layer.",
+        "A customer needs a grade to enter the Graded layer.",
     )
     funnel_product = fields.Char(
         string="Recommended Product",
@@ -239,15 +234,20 @@ class CrmLead(models.Model):
 
     @api.depends("active", "user_id", "funnel_layer")
     def _compute_funnel_in_pool(self):
+        service = self.env["crm.funnel.allocation"]
         for lead in self:
-            lead.funnel_in_pool = bool(
-                lead.active and not lead.user_id and lead.funnel_layer in HOLDING_LAYERS
-            )
+            lead.funnel_in_pool = service._funnel_in_pool(lead)
 
     def _search_funnel_in_pool(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
-        domain = [("user_id", "=", False), ("funnel_layer", "in", list(HOLDING_LAYERS))]
+        # the service's definition, in every company the user works in; "active"
+        # is left to the search's own active test
+        domain = [
+            term
+            for term in self.env["crm.funnel.allocation"]._funnel_pool_domain()
+            if term[0] not in ("company_id", "active")
+        ]
         if (operator == "=") == bool(value):
             return domain
         return ["!", "&", *domain]
@@ -265,20 +265,15 @@ class CrmLead(models.Model):
             else:
                 lead.funnel_pool_date = False
 
-    @api.depends("funnel_in_pool", "company_id")
+    @api.depends("funnel_in_pool", "company_id", "funnel_discoverer_id")
     @api.depends_context("uid", "company")
     def _compute_funnel_can_claim(self):
-        service = self.env["crm.funnel.allocation"]
-        self.funnel_can_claim = False
-        self.funnel_claim_refusal = False
-        in_pool = self.filtered("funnel_in_pool")
-        for company, leads in in_pool.grouped("company_id").items():
-            figures = service._funnel_claim_capacity(company=company or None)
-            if not figures["member"]:
-                continue  # the pool screen says who claims; nothing to say per customer
-            leads.funnel_can_claim = bool(figures["capacity"])
-            if not figures["capacity"]:
-                leads.funnel_claim_refusal = figures["message"]
+        claimable = self.env["crm.funnel.allocation"]._funnel_claimable(
+            self.filtered("funnel_in_pool")
+        )
+        for lead in self:
+            lead.funnel_can_claim = lead.id in claimable and not claimable[lead.id]
+            lead.funnel_claim_refusal = claimable.get(lead.id) or False
 
     def _funnel_fast_mover_sql(self, lead_id_sql):
         """SQL condition: the last move of the lead ``lead_id_sql`` was a fast move down."""
@@ -409,6 +404,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        service = self.env["crm.funnel.allocation"]
         # refuse before anything is written when the stage is given
         stages = self.env["crm.stage"].browse(
             {vals["stage_id"] for vals in vals_list if vals.get("stage_id")}
@@ -417,25 +413,24 @@ class CrmLead(models.Model):
         ungraded = [
             vals.get("name") or self.env._("New customer")
             for vals in vals_list
-            if layers.get(vals.get("stage_id")) in LAYERS_PAST_GRADED
+            if layers.get(vals.get("stage_id")) in GRADED_LAYERS
             and not vals.get("funnel_grade")
         ]
         if ungraded:
             raise UserError(self._funnel_grade_error(ungraded))
-        # a rep who creates a customer discovered it (SPEC 4: 个人发掘)
-        creator = self.env.user
-        if not self.env.su and creator.sudo().crm_team_member_ids:
-            for vals in vals_list:
-                vals.setdefault("funnel_discoverer_id", creator.id)
+        if any(
+            layers.get(vals.get("stage_id")) == "abandoned" and vals.get("active", True)
+            for vals in vals_list
+        ):
+            raise UserError(self._funnel_abandon_error())
+        service._funnel_prepare_create(vals_list)
         leads = super().create(vals_list)
         entered = leads.filtered("funnel_layer")
         if entered:
             # the stage may also have been computed (from the team)
             grades = {lead.id: lead.funnel_grade for lead in entered}
-            entered._funnel_check_grade_on_entry(
-                dict.fromkeys(entered.ids, False), grades
-            )
-            if not self.env.context.get("funnel_history_given"):
+            entered._funnel_check_grade_on_entry(grades)
+            if not (self.env.su and self.env.context.get("funnel_history_given")):
                 # (a data load that brings its own history, like the demo, says so)
                 entered._funnel_record_moves(
                     {
@@ -443,17 +438,30 @@ class CrmLead(models.Model):
                         for lead in entered
                     }
                 )
+            if not self.env.su:
+                # a customer created for another rep is received by them; what the
+                # system loads itself (data files, migrations) is not
+                service._funnel_record_direct_assignments(
+                    entered.filtered(
+                        lambda lead: lead.user_id and lead.user_id != self.env.user
+                    ),
+                    dict.fromkeys(entered.ids, False),
+                )
         return leads
 
     def write(self, vals):
+        service = self.env["crm.funnel.allocation"]
+        service._funnel_check_write(self, vals)
         if "funnel_grade" in vals and not vals["funnel_grade"]:
             self._funnel_check_grade_kept(vals)
-        if vals.get("user_id") and not self.env.context.get("funnel_assigning"):
-            self._funnel_check_pool_assignment()
-        if vals.get("active") and not self.env.context.get("funnel_releasing"):
-            self._funnel_check_cooldown()
+        previous_users = (
+            {lead.id: lead.user_id.id for lead in self} if "user_id" in vals else None
+        )
         if "stage_id" not in vals and "active" not in vals:
-            return super().write(vals)
+            result = super().write(vals)
+            if previous_users is not None:
+                service._funnel_record_direct_assignments(self, previous_users)
+            return result
 
         targets = self._funnel_target_stages(vals)
         # snapshot of the layer each lead leaves, taken before the write
@@ -485,14 +493,13 @@ class CrmLead(models.Model):
         )
         if changed:
             new_layers = {lead.id: targets[lead.id].funnel_layer for lead in changed}
-            old_layers = {lead.id: before[lead.id][1] for lead in changed}
             grades = {
                 lead.id: vals["funnel_grade"]
                 if "funnel_grade" in vals
                 else lead.funnel_grade
                 for lead in changed
             }
-            changed._funnel_check_grade_on_entry(old_layers, grades, new_layers)
+            changed._funnel_check_grade_on_entry(grades, new_layers)
 
         now = fields.Datetime.now()
         result = True
@@ -503,6 +510,8 @@ class CrmLead(models.Model):
             if changes:
                 batch_vals["funnel_layer_date"] = now
             result = super(CrmLead, leads).write(batch_vals) and result
+        if previous_users is not None:
+            service._funnel_record_direct_assignments(self, previous_users)
         if changed:
             moves = changed._funnel_record_moves(
                 {lid: before[lid] for lid in changed.ids}, now=now
@@ -512,16 +521,53 @@ class CrmLead(models.Model):
             )
         return result
 
+    def _merge_get_fields(self):
+        # the grading travels with the merged customer like crm's own fields
+        return super()._merge_get_fields() + [
+            "funnel_grade",
+            "funnel_product",
+            "funnel_sales_target",
+        ]
+
+    def _merge_opportunity(
+        self, user_id=False, team_id=False, auto_unlink=True, max_length=5
+    ):
+        self.env["crm.funnel.allocation"]._funnel_check_merge(self)
+        return super()._merge_opportunity(
+            user_id=user_id,
+            team_id=team_id,
+            auto_unlink=auto_unlink,
+            max_length=max_length,
+        )
+
+    def _merge_dependences(self, opportunities):
+        # the merged customers' moves, assignments and contacts become the survivor's
+        result = super()._merge_dependences(opportunities)
+        self.env["crm.funnel.move"]._funnel_transfer_history(self, opportunities)
+        return result
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
     def action_set_lost(self, **additional_values):
-        # the move to the abandoned layer records the lost reason given here
-        lost_reason_id = additional_values.get("lost_reason_id")
-        return super(
-            CrmLead, self.with_context(funnel_lost_reason_id=lost_reason_id)
-        ).action_set_lost(**additional_values)
+        # crm archives first, then writes the lost reason. Here the reason comes
+        # first, while the rep still holds the customer: the abandon move written by
+        # the archiving records it, and the rep who abandons is the one who says why
+        if additional_values:
+            self.write(dict(additional_values))
+        return super().action_set_lost()
+
+    def action_funnel_restore_early(self):
+        """Open the sales manager's evaluation: restore before the cool-down ends."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Restore before the End of the Cool-down"),
+            "res_model": "crm.funnel.restore",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids},
+        }
 
     def action_funnel_claim(self):
         """Take these customers from the pool (SPEC 4), within the rep's capacity."""
@@ -613,50 +659,12 @@ class CrmLead(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _funnel_is_managing_user(self):
-        return self.env.su or any(
-            self.env.user.has_group(group) for group in MANAGING_GROUPS
+    def _funnel_abandon_error(self):
+        return self.env._(
+            "To abandon a customer, use Abandon (Mark as Lost): it asks for the reason, "
+            "archives the customer and starts its cool-down. A customer cannot be "
+            "dropped into the Abandoned layer."
         )
-
-    def _funnel_check_pool_assignment(self):
-        """A rep takes a pool customer by claiming it, never by a plain write."""
-        if self._funnel_is_managing_user():
-            return
-        in_pool = self.filtered("funnel_in_pool")
-        if in_pool:
-            raise UserError(
-                self.env._(
-                    "Use “Claim” to take a customer from the pool: it checks your capacity "
-                    "and that nobody else took it. Customers: %(customers)s",
-                    customers=", ".join(in_pool[:10].mapped("display_name")),
-                )
-            )
-
-    def _funnel_check_cooldown(self):
-        """An abandoned customer stays out of the pool during its cool-down (冷处理),
-        unless a manager decides otherwise."""
-        if self._funnel_is_managing_user():
-            return
-        now = fields.Datetime.now()
-        cooling = self.filtered(
-            lambda lead: (
-                not lead.active
-                and lead.funnel_layer == "abandoned"
-                and lead.funnel_cooldown_until
-                and lead.funnel_cooldown_until > now
-            )
-        )
-        if cooling:
-            raise UserError(
-                self.env._(
-                    "%(customers)s was abandoned and cools down until %(date)s: only a sales "
-                    "manager can bring it back earlier.",
-                    customers=", ".join(cooling[:10].mapped("display_name")),
-                    date=fields.Date.to_string(
-                        min(cooling.mapped("funnel_cooldown_until"))
-                    ),
-                )
-            )
 
     def _funnel_leave_rep(self, abandon_moves):
         """An abandoned customer leaves its rep and waits in cold storage.
@@ -675,35 +683,6 @@ class CrmLead(models.Model):
             )
             left |= self.browse(lead_ids)
         return left
-
-    @api.model
-    def _funnel_release_cooled_down(self, limit=None):
-        """Abandoned customers whose cool-down ended re-enter the pool as resources.
-
-        :return: (released leads, how many are left to release)
-        """
-        self.env["crm.lead"].flush_model(
-            ["active", "funnel_layer", "funnel_layer_date", "company_id"]
-        )
-        self.env.cr.execute(
-            SQL(
-                """SELECT lead.id
-                     FROM crm_lead lead
-                     LEFT JOIN res_company company ON company.id = lead.company_id
-                    WHERE NOT lead.active AND lead.funnel_layer = 'abandoned'
-                      AND lead.funnel_layer_date
-                          <= %s - COALESCE(company.funnel_cooldown_days, %s) * INTERVAL '1 day'
-                 ORDER BY lead.id""",
-                fields.Datetime.now(),
-                self.env.company.funnel_cooldown_days,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        batch = self.with_context(active_test=False, funnel_releasing=True).browse(
-            ids[:limit]
-        )
-        batch.write({"active": True, "user_id": False, "lost_reason_id": False})
-        return batch, len(ids) - len(batch)
 
     def _funnel_target_stages(self, vals):
         """The stage each lead goes to with ``vals``, for the leads whose stage changes.
@@ -742,13 +721,14 @@ class CrmLead(models.Model):
         team = self.team_id[:1] if team is None else team
         return self._stage_find(team_id=team.id, domain=[("funnel_layer", "=", layer)])
 
-    def _funnel_check_grade_on_entry(self, old_layers, grades, new_layers=None):
-        """Refuse to move ungraded customers from resource/graded past the graded layer."""
+    def _funnel_check_grade_on_entry(self, grades, new_layers=None):
+        """Refuse customers without a grade in the Graded layer or further down
+        the funnel (SPEC 3): ``grades`` {lead id: grade} as it will be,
+        ``new_layers`` {lead id: layer} the layers they enter (their own by default)."""
         ungraded = self.filtered(
             lambda lead: (
                 (new_layers[lead.id] if new_layers else lead.funnel_layer)
-                in LAYERS_PAST_GRADED
-                and old_layers.get(lead.id) not in LAYERS_PAST_GRADED
+                in GRADED_LAYERS
                 and not grades.get(lead.id)
             )
         )
@@ -756,16 +736,12 @@ class CrmLead(models.Model):
             raise UserError(self._funnel_grade_error(ungraded.mapped("display_name")))
 
     def _funnel_check_grade_kept(self, vals):
-        """A customer past the graded layer keeps a grade."""
+        """A customer in the Graded layer or further keeps a grade."""
         if "stage_id" in vals:
             stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
-            concerned = (
-                self if stage.funnel_layer in LAYERS_PAST_GRADED else self.browse()
-            )
+            concerned = self if stage.funnel_layer in GRADED_LAYERS else self.browse()
         else:
-            concerned = self.filtered(
-                lambda lead: lead.funnel_layer in LAYERS_PAST_GRADED
-            )
+            concerned = self.filtered(lambda lead: lead.funnel_layer in GRADED_LAYERS)
         if concerned:
             raise UserError(self._funnel_grade_error(concerned.mapped("display_name")))
 
@@ -776,8 +752,8 @@ class CrmLead(models.Model):
                 "%(names)s and %(count)s more", names=shown, count=len(names) - 10
             )
         return self.env._(
-            "A customer needs a grade (A, B or C) before it moves past the Graded layer. "
-            "Grade these customers first: %(customers)s",
+            "A customer needs a grade (A, B or C) to be in the Graded layer or further "
+            "down the funnel. Grade these customers first: %(customers)s",
             customers=shown,
         )
 
@@ -789,7 +765,6 @@ class CrmLead(models.Model):
         """
         Move = self.env["crm.funnel.move"]
         now = now or fields.Datetime.now()
-        lost_reason_id = self.env.context.get("funnel_lost_reason_id") or False
         vals_list = []
         for lead in self:
             from_stage, from_layer, from_date, from_user = before[lead.id]
@@ -813,7 +788,7 @@ class CrmLead(models.Model):
                         "days_in_layer": (now - from_date).total_seconds() / 86400
                         if from_date and from_layer
                         else 0.0,
-                        "lost_reason_id": (lead.lost_reason_id.id or lost_reason_id)
+                        "lost_reason_id": lead.lost_reason_id.id
                         if move_type == "abandon"
                         else False,
                     }

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 # The eight layers of the method (SPEC 1), top of the funnel first. Layers 1-7
 # are the funnel; "abandoned" stands beside it.
@@ -16,6 +17,8 @@ FUNNEL_LAYERS = [
 LAYER_RANK = {key: rank for rank, (key, _label) in enumerate(FUNNEL_LAYERS, start=1)}
 # A customer may not reach these layers from resource/graded without a grade (SPEC 3).
 LAYERS_PAST_GRADED = frozenset(["contacted", "lead", "intent", "signed", "implemented"])
+# A customer in any of these layers has a grade: it gets one to enter Graded (SPEC 3).
+GRADED_LAYERS = frozenset(["graded", *LAYERS_PAST_GRADED])
 # Layers whose stages must be won stages (SPEC 1).
 WON_LAYERS = frozenset(["signed", "implemented"])
 # The working layers whose customers count against a rep's quota (SPEC 4).
@@ -103,6 +106,81 @@ class CrmStage(models.Model):
                     )
                 )
 
+    def write(self, vals):
+        """A stage that changes layer moves its customers with it: each gets a move
+        in the history (a back-filled history when it had none), under the same rules
+        as any other move. Never customers in a new layer without a move."""
+        if "funnel_layer" not in vals:
+            return super().write(vals)
+        new_layer = vals["funnel_layer"] or False
+        changing = self.filtered(lambda stage: stage.funnel_layer != new_layer)
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        leads = Lead.search([("stage_id", "in", changing.ids)]) if changing else Lead
+        if leads:
+            self._funnel_check_remap(leads, new_layer)
+        before = {
+            lead.id: (
+                lead.stage_id,
+                lead.funnel_layer,
+                lead.funnel_layer_date,
+                lead.user_id,
+            )
+            for lead in leads
+        }
+        result = super().write(vals)
+        if leads:
+            Move = self.env["crm.funnel.move"]
+            leads.invalidate_recordset(["funnel_layer"])
+            Move.flush_model(["lead_id"])
+            self.env.cr.execute(
+                SQL(
+                    "SELECT DISTINCT lead_id FROM crm_funnel_move WHERE lead_id = ANY(%s)",
+                    leads.ids,
+                )
+            )
+            has_history = {row[0] for row in self.env.cr.fetchall()}
+            new = leads.filtered(lambda lead: lead.id not in has_history)
+            if new:
+                # customers entering the funnel: their history from Odoo's tracking
+                Move._funnel_backfill(new)
+            moved = leads - new
+            if moved:
+                moved._funnel_record_moves({lead.id: before[lead.id] for lead in moved})
+                moved.with_context(tracking_disable=True).write(
+                    {"funnel_layer_date": fields.Datetime.now()}
+                )
+        return result
+
+    def _funnel_check_remap(self, leads, new_layer):
+        """Refuse a new layer its customers could not enter by a move."""
+        active = leads.filtered("active")
+        if new_layer in GRADED_LAYERS:
+            ungraded = active.filtered(lambda lead: not lead.funnel_grade)
+            if ungraded:
+                raise UserError(
+                    self.env._(
+                        "%(count)s customers of these stages have no grade, and the layer "
+                        "%(layer)s needs one (A, B or C). Grade them first, or map the stages "
+                        "with Map Stages to Layers, which grades them for you: %(customers)s",
+                        count=len(ungraded),
+                        layer=dict(
+                            self._fields["funnel_layer"]._description_selection(
+                                self.env
+                            )
+                        )[new_layer],
+                        customers=", ".join(ungraded[:10].mapped("display_name")),
+                    )
+                )
+        if new_layer == "abandoned" and active:
+            raise UserError(
+                self.env._(
+                    "%(count)s customers of these stages are active: the Abandoned layer "
+                    "holds abandoned (lost) customers only. Mark them as lost first, or map "
+                    "the stages to another layer.",
+                    count=len(active),
+                )
+            )
+
     def _funnel_layer_label(self):
         self.ensure_one()
         return dict(self._fields["funnel_layer"]._description_selection(self.env)).get(
@@ -138,7 +216,7 @@ class CrmStage(models.Model):
             active = leads - lost
             if not active:
                 continue
-            if layer in LAYERS_PAST_GRADED and default_grade:
+            if layer in GRADED_LAYERS and default_grade:
                 active.filtered(lambda lead: not lead.funnel_grade).write(
                     {"funnel_grade": default_grade}
                 )

@@ -1,14 +1,22 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# the largest quota a company or a rep can be given (customers held at once)
+FUNNEL_QUOTA_MAX = 1000
+
 
 class CrmTeamMember(models.Model):
     _inherit = "crm.team.member"
 
     funnel_quota_override = fields.Integer(
         string="Quota Override",
-        help="Customers this rep may hold in the Resource to Intent layers. "
-        "0: the company's quota.",
+        help="Customers this rep may hold in the Resource to Intent layers, from 1 to "
+        f"{FUNNEL_QUOTA_MAX}. 0 (empty): the company's quota.",
+    )
+    funnel_receives_nothing = fields.Boolean(
+        string="Receives Nothing",
+        help="A rep on leave, say: no allocation, claim, hand-over or discovered "
+        "customer reaches them until this is unchecked. What they hold stays with them.",
     )
     funnel_can_edit_quota = fields.Boolean(compute="_compute_funnel_can_edit_quota")
     funnel_quota = fields.Integer(string="Quota", compute="_compute_funnel_figures")
@@ -42,20 +50,77 @@ class CrmTeamMember(models.Model):
     _sql_constraints = [
         (
             "funnel_quota_override_positive",
-            "CHECK(funnel_quota_override >= 0)",
-            "A rep's quota cannot be negative.",
+            f"CHECK(funnel_quota_override >= 0 AND funnel_quota_override <= {FUNNEL_QUOTA_MAX})",
+            "A rep's quota is a number of customers from 0 (the company's quota) to "
+            f"{FUNNEL_QUOTA_MAX}.",
         ),
     ]
 
-    @api.constrains("funnel_quota_override")
-    def _check_funnel_quota_override(self):
-        # before the database's own check, which the server would log as an error
-        if any(member.funnel_quota_override < 0 for member in self):
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._funnel_check_quota_value(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._funnel_check_quota_value(vals)
+        return super().write(vals)
+
+    @api.model
+    def _funnel_check_quota_value(self, vals):
+        """A quota override is a number of customers between 0 (the company's quota)
+        and FUNNEL_QUOTA_MAX, refused here before the database's own check."""
+        quota = vals.get("funnel_quota_override")
+        if quota and not 0 <= quota <= FUNNEL_QUOTA_MAX:
             raise ValidationError(
                 self.env._(
-                    "A rep's quota cannot be negative: enter 0 to use the company's quota."
+                    "A rep's quota is a number of customers from 1 to %(max)s, or 0 for "
+                    "the company's quota (to give a rep nothing, check Receives "
+                    "Nothing): %(quota)s is not one.",
+                    max=FUNNEL_QUOTA_MAX,
+                    quota=quota,
                 )
             )
+
+    @api.model
+    def _funnel_memberships(self, company, users=None):
+        """A rep's teams in ``company`` (the one definition of it): the active
+        memberships of active internal users in the company's active sales teams (or
+        teams of no company), of users who work in ``company``, oldest first. The
+        first is the rep's main team."""
+        domain = [
+            ("crm_team_id.active", "=", True),
+            ("crm_team_id.company_id", "in", [company.id, False]),
+            ("user_id.active", "=", True),
+            ("user_id.share", "=", False),
+            ("user_id.company_ids", "in", company.ids),
+        ]
+        if users is not None:
+            domain.append(("user_id", "in", users.ids))
+        return self.sudo().search(domain, order="id")
+
+    @api.model
+    def _funnel_main_teams(self, company):
+        """{user id: team id} of each rep's main team in ``company`` (see
+        ``_funnel_memberships``)."""
+        teams = {}
+        for member in self._funnel_memberships(company):
+            teams.setdefault(member.user_id.id, member.crm_team_id.id)
+        return teams
+
+    def _get_assignment_quota(self, force_quota=False):
+        """Odoo's own lead assignment (the teams' "Assign Leads" and its cron) gives a
+        member no more than their funnel capacity: the two engines agree on quotas."""
+        quota = super()._get_assignment_quota(force_quota=force_quota)
+        if not self:
+            return quota
+        company = self.crm_team_id.company_id or self.env.company
+        force = self.env["crm.funnel.allocation"]._funnel_sales_force(company)
+        rep = force.get(self.user_id.id)
+        if rep is None:
+            return quota
+        capacity = 0 if rep["idle"] else max(rep["quota"] - rep["holdings"], 0)
+        return min(quota, capacity)
 
     @api.depends_context("uid")
     def _compute_funnel_can_edit_quota(self):
@@ -64,7 +129,12 @@ class CrmTeamMember(models.Model):
             "sales_funnel_method.sales_funnel_method_group_support"
         ) or self.env.user.has_group("sales_team.group_sale_manager")
 
-    @api.depends("user_id", "funnel_quota_override", "crm_team_id.company_id")
+    @api.depends(
+        "user_id",
+        "funnel_quota_override",
+        "funnel_receives_nothing",
+        "crm_team_id.company_id",
+    )
     @api.depends_context("company")
     def _compute_funnel_figures(self):
         service = self.env["crm.funnel.allocation"]
@@ -74,7 +144,7 @@ class CrmTeamMember(models.Model):
         quotas = service._funnel_quotas(users, self.env.company)
         for member in self:
             uid = member.user_id.id
-            member.funnel_quota = quotas.get(uid, 0)
+            member.funnel_quota = quotas.get(uid, (0, False))[0]
             member.funnel_holding_count = holdings.get(uid, 0)
             member.funnel_capacity = max(
                 member.funnel_quota - member.funnel_holding_count, 0

@@ -27,8 +27,9 @@ class DigestDigest(models.Model):
         if not start or not end:  # computed outside of a digest run: the last week
             end = fields.Datetime.now()
             start = end - timedelta(days=7)
+        # what this recipient may read, in the companies of the digest
         figures = self.env["crm.funnel.move"]._funnel_period_figures(
-            start, end, companies
+            start, end, companies, readable=True
         )
         exceptions = self.env["crm.funnel.exception"].search_count(
             [("state", "=", "open"), ("company_id", "in", companies.ids)]

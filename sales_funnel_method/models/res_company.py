@@ -89,6 +89,12 @@ class ResCompany(models.Model):
         string="Allocate the Pool Daily",
         help="Every day, allocate the pool's customers fat-first to the reps with free capacity.",
     )
+    funnel_allocate_in_team = fields.Boolean(
+        string="Keep Customers in Their Team",
+        help="Allocation gives a pool customer to the best rep of its own sales team first, "
+        "and to the best team only when its own team is full. Off (the method's rule): "
+        "the best resources go to the best team, whatever team they came from.",
+    )
 
     _sql_constraints = [
         (

@@ -17,6 +17,9 @@ class ResConfigSettings(models.TransientModel):
     funnel_auto_allocate = fields.Boolean(
         related="company_id.funnel_auto_allocate", readonly=False
     )
+    funnel_allocate_in_team = fields.Boolean(
+        related="company_id.funnel_allocate_in_team", readonly=False
+    )
     funnel_fast_mover_share = fields.Float(
         related="company_id.funnel_fast_mover_share", readonly=False
     )

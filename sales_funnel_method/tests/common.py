@@ -4,7 +4,7 @@ from odoo.tests import TransactionCase
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from ..models.crm_stage import FUNNEL_LAYERS
+from ..models.crm_stage import FUNNEL_LAYERS, GRADED_LAYERS
 
 LAYERS = [key for key, _label in FUNNEL_LAYERS]
 
@@ -97,9 +97,13 @@ class SalesFunnelCommon(TransactionCase):
     def _create_customers(
         cls, count=1, layer="resource", user=None, team=None, grade=None, **vals
     ):
-        """Create ``count`` opportunities in ``layer`` (as superuser)."""
+        """Create ``count`` opportunities in ``layer`` (as superuser). Customers of
+        the Graded layer and further get grade B unless ``grade`` says otherwise
+        (``False``: ungraded, which the funnel refuses there)."""
         user = cls.user_rep if user is None else user
         team = cls.team_east if team is None else team
+        if grade is None and layer in GRADED_LAYERS:
+            grade = "b"
         base = {
             "type": "opportunity",
             "stage_id": cls.stages[layer].id if layer else cls.plain_stages[0].id,

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import SalesFunnelCommon
@@ -52,6 +52,7 @@ class TestFunnelAdoption(SalesFunnelCommon):
         return l1, l2, l3
 
     def _map(self, **values):
+        values.setdefault("default_grade", "b")
         wizard = self.env["crm.funnel.mapping"].create(values)
         layers = {
             self.p_new: "resource",
@@ -121,6 +122,19 @@ class TestFunnelAdoption(SalesFunnelCommon):
         self.assertEqual(len(l3.with_context(active_test=False).funnel_move_ids), 1)
         # idempotent
         self.assertFalse(self.env["crm.funnel.move"]._funnel_backfill(l1 | l2 | l3))
+
+    def test_mapping_ungraded_customers_into_graded_layers_needs_a_grade(self):
+        l1, l2, l3 = self._history()
+        with self.assertRaisesRegex(UserError, "no grade"):
+            self._map(default_grade=False)
+        self.assertEqual(
+            (self.p_qualified | self.p_won).mapped("funnel_layer"), [False, False]
+        )
+        self.assertFalse((l1 | l2 | l3).with_context(active_test=False).funnel_move_ids)
+        self._map(default_grade="c")
+        self.assertEqual((l1 | l2).mapped("funnel_grade"), ["c", "c"])
+        # the lost customer of a resource stage needs no grade
+        self.assertFalse(l3.funnel_grade)
 
     def test_won_stages_map_to_won_layers(self):
         wizard = self.env["crm.funnel.mapping"].create({})

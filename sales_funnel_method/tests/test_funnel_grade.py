@@ -6,40 +6,49 @@ from .common import SalesFunnelCommon
 
 @tagged("post_install", "-at_install")
 class TestFunnelGrade(SalesFunnelCommon):
-    """SPEC 3: a customer cannot leave resource/graded toward contact without a grade."""
+    """SPEC 3: a customer gets a grade to enter the Graded layer, and keeps one
+    further down the funnel."""
 
     @users("funnel_rep")
-    def test_ungraded_customer_cannot_be_contacted(self):
+    def test_ungraded_customer_cannot_be_graded_or_contacted(self):
         lead = self._create_customers(layer="resource").with_user(self.env.user)
-        with self.assertRaisesRegex(UserError, "needs a grade"):
-            lead.write({"stage_id": self.stages["contacted"].id})
-        self.assertEqual(lead.stage_id, self.stages["resource"])
+        for layer in ("graded", "contacted", "signed"):
+            with self.assertRaisesRegex(UserError, "needs a grade"):
+                lead.write({"stage_id": self.stages[layer].id})
+            self.assertEqual(lead.stage_id, self.stages["resource"])
         self.assertEqual(lead.funnel_move_ids.mapped("move_type"), ["entry"])
-        # graded layer without a grade is allowed: grading is the work done there
-        lead.write({"stage_id": self.stages["graded"].id})
-        self.assertEqual(lead.funnel_layer, "graded")
-        with self.assertRaises(UserError):
-            lead.write({"stage_id": self.stages["signed"].id})
         lead.write(
             {"funnel_grade": "a", "funnel_product": "ERP", "funnel_sales_target": 9000}
         )
+        lead.write({"stage_id": self.stages["graded"].id})
         lead.write({"stage_id": self.stages["contacted"].id})
         self.assertEqual(lead.funnel_layer, "contacted")
+        self.assertEqual(
+            lead.funnel_move_ids.sorted("id").mapped("to_layer"),
+            ["resource", "graded", "contacted"],
+        )
 
     @users("funnel_rep")
     def test_grade_given_in_the_same_write(self):
-        lead = self._create_customers(layer="graded").with_user(self.env.user)
-        lead.write({"stage_id": self.stages["lead"].id, "funnel_grade": "c"})
-        self.assertEqual((lead.funnel_layer, lead.funnel_grade), ("lead", "c"))
+        lead = self._create_customers(layer="resource").with_user(self.env.user)
+        lead.write({"stage_id": self.stages["graded"].id, "funnel_grade": "c"})
+        self.assertEqual((lead.funnel_layer, lead.funnel_grade), ("graded", "c"))
+
+    @users("funnel_rep")
+    def test_created_in_graded_needs_a_grade(self):
+        Lead = self.env["crm.lead"]
+        with self.assertRaisesRegex(UserError, "needs a grade"):
+            Lead.create({"name": "Unchecked", "stage_id": self.stages["graded"].id})
+        self.assertFalse(Lead.search([("name", "=", "Unchecked")]))
 
     @users("funnel_director")
     def test_batch_write_refused_whole(self):
-        graded = self._create_customers(5, layer="graded", grade="b")
-        ungraded = self._create_customers(1, layer="graded", name="Ungraded")
+        graded = self._create_customers(5, layer="resource", grade="b")
+        ungraded = self._create_customers(1, layer="resource", name="Ungraded")
         leads = (graded | ungraded).with_user(self.env.user)
         with self.assertRaisesRegex(UserError, "Ungraded 0"):
             leads.write({"stage_id": self.stages["contacted"].id})
-        self.assertEqual(set(leads.mapped("funnel_layer")), {"graded"})
+        self.assertEqual(set(leads.mapped("funnel_layer")), {"resource"})
         self.assertEqual(len(leads.funnel_move_ids), 6)  # the entries only
 
     @users("funnel_rep")
@@ -99,10 +108,17 @@ class TestFunnelGrade(SalesFunnelCommon):
         resource.funnel_grade = False
         self.assertFalse(resource.funnel_grade)
 
-    def test_legacy_ungraded_customer_keeps_moving_below_graded(self):
-        # a customer mapped into a later layer before grading existed moves on
-        legacy = self._create_customers(layer=False)
-        self.plain_stages[0].funnel_layer = "intent"
+    @users("funnel_director")
+    def test_a_stage_mapped_to_a_graded_layer_needs_graded_customers(self):
+        """Re-mapping a stage moves its customers: under the grade rule, with a move."""
+        legacy = self._create_customers(layer=False, grade=False)
+        stage = self.plain_stages[0].with_user(self.env.user)
+        with self.assertRaisesRegex(UserError, "no grade"):
+            stage.funnel_layer = "intent"
+        self.assertFalse(stage.funnel_layer)
+        self.assertFalse(legacy.funnel_layer)
+        self.assertFalse(legacy.funnel_move_ids)
+        legacy.with_user(self.env.user).funnel_grade = "c"
+        stage.funnel_layer = "intent"
         self.assertEqual(legacy.funnel_layer, "intent")
-        legacy.write({"stage_id": self.stages["signed"].id})
-        self.assertEqual(legacy.funnel_layer, "signed")
+        self.assertEqual(legacy.funnel_move_ids.mapped("to_layer"), ["intent"])

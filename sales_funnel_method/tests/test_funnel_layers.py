@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
 
@@ -118,8 +118,31 @@ class TestFunnelLayers(SalesFunnelCommon):
             )
             self.assertFalse(found)
 
-    def test_mapping_a_stage_gives_its_leads_a_layer(self):
-        leads = self._create_customers(2, layer=False)
+    def test_mapping_a_stage_moves_its_leads_with_their_history(self):
+        leads = self._create_customers(2, layer=False, grade="a")
         self.assertEqual(leads.mapped("funnel_layer"), [False, False])
-        self.plain_stages[0].funnel_layer = "lead"
+        stage = self.plain_stages[0].with_user(self.user_director)
+        stage.funnel_layer = "lead"
         self.assertEqual(leads.mapped("funnel_layer"), ["lead", "lead"])
+        # entering the funnel: a history (back-filled, here a single entry)
+        for lead in leads:
+            self.assertEqual(lead.funnel_move_ids.mapped("to_layer"), ["lead"])
+        # a re-mapped stage moves its customers: one move each, never a silent change
+        stage.funnel_layer = "intent"
+        for lead in leads:
+            moves = lead.funnel_move_ids.sorted("id")
+            self.assertEqual(moves.mapped("to_layer"), ["lead", "intent"])
+            self.assertEqual(moves[-1].move_type, "forward")
+            self.assertEqual(moves[-1].changed_by_id, self.user_director)
+        self.assertEqual(leads.mapped("funnel_layer"), ["intent", "intent"])
+        # out of the funnel: an exit
+        stage.funnel_layer = False
+        self.assertEqual(leads.funnel_move_ids.mapped("move_type").count("exit"), 2)
+
+    def test_an_abandoned_layer_stage_holds_lost_customers_only(self):
+        active = self._create_customers(1, layer=False)
+        with self.assertRaisesRegex(UserError, "active"):
+            self.plain_stages[0].with_user(
+                self.user_director
+            ).funnel_layer = "abandoned"
+        self.assertFalse(active.funnel_layer)

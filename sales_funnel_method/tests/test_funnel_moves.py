@@ -163,11 +163,16 @@ class TestFunnelMoves(SalesFunnelCommon):
         self.assertFalse(lead.user_id)
         self.assertEqual(lead.funnel_abandoned_by_id, self.env.user)
         self.assertEqual(self._last_move(lead).user_id, self.env.user)
-        # the rep cannot bring it back during its cool-down; a manager can, and
-        # restoring brings the customer back to the top of the funnel
+        # nobody brings it back by a plain restore during its cool-down; a team
+        # manager can with a reason (their evaluation), and restoring brings the
+        # customer back to the top of the funnel
         with self.assertRaisesRegex(UserError, "cools down until"):
             lead.toggle_active()
-        lead.with_user(self.user_manager_east).toggle_active()
+        with self.assertRaisesRegex(UserError, "cools down until"):
+            lead.with_user(self.user_manager_east).toggle_active()
+        self.env["crm.funnel.allocation"].with_user(
+            self.user_manager_east
+        )._funnel_restore_early(lead, "The customer called back")
         self.assertTrue(lead.active)
         self.assertEqual(lead.funnel_layer, "resource")
         self.assertRecordValues(

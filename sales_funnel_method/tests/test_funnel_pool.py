@@ -66,15 +66,36 @@ class TestFunnelPool(FunnelAllocationCommon):
     @users("funnel_rep")
     def test_plain_write_cannot_take_pool_customers(self):
         pool = self._pool(1, grade="a").with_user(self.env.user)
-        with self.assertRaisesRegex(UserError, "Use “Claim”"):
+        with self.assertRaisesRegex(UserError, "Claim a pool customer first"):
             pool.write({"user_id": self.env.user.id})
         self.assertFalse(pool.user_id)
 
     @users("funnel_manager_east")
-    def test_manager_assigns_directly(self):
+    def test_team_managers_do_not_assign_pool_customers(self):
+        """The pool is the company's: a team manager claims like any rep."""
+        pool = self._pool(1, grade="a", team=self.team_east).with_user(self.env.user)
+        with self.assertRaisesRegex(UserError, "customer pool"):
+            pool.write({"user_id": self.user_rep_2.id})
+        self.assertFalse(pool.user_id)
+
+    @users("funnel_support")
+    def test_support_assigns_directly_and_it_counts_as_received(self):
         pool = self._pool(1, grade="a", team=self.team_east).with_user(self.env.user)
         pool.write({"user_id": self.user_rep_2.id})
         self.assertEqual(pool.user_id, self.user_rep_2)
+        self.assertRecordValues(
+            pool.sudo().funnel_assignment_ids,
+            [
+                {
+                    "kind": "manual",
+                    "user_id": self.user_rep_2.id,
+                    "previous_user_id": False,
+                    "assigned_by_id": self.env.user.id,
+                }
+            ],
+        )
+        member = self._member(self.user_rep_2).with_user(self.user_manager_east)
+        self.assertEqual(member.funnel_received_count, 1)
 
     def test_reps_outside_any_team_cannot_claim(self):
         self._member(self.user_rep).action_archive()
@@ -97,13 +118,12 @@ class TestFunnelPool(FunnelAllocationCommon):
             self.assertFalse(self._allocate(lead))
             with self.assertRaises(UserError):
                 self.Service._funnel_claim(lead, self.user_rep_2)
-        Lead = self.env["crm.lead"]
         with freeze_time(start + timedelta(days=90) - timedelta(seconds=1)):
-            released, left = Lead._funnel_release_cooled_down()
+            released, left = self.Service._funnel_release_cooled_down()
             self.assertFalse(released)
             self.assertFalse(lead.active)
         with freeze_time(start + timedelta(days=90)):
-            released, left = Lead._funnel_release_cooled_down()
+            released, left = self.Service._funnel_release_cooled_down()
             self.assertEqual((released, left), (lead, 0))
         self.assertTrue(lead.active)
         self.assertEqual(lead.funnel_layer, "resource")
@@ -123,7 +143,7 @@ class TestFunnelPool(FunnelAllocationCommon):
             lead = self._create_customers(layer="lead", grade="b")
             lead.action_set_lost()
         with freeze_time("2026-03-11 10:00:00"):
-            released, _left = self.env["crm.lead"]._funnel_release_cooled_down()
+            released, _left = self.Service._funnel_release_cooled_down()
         self.assertEqual(released, lead)
 
     @users("funnel_manager_east")
@@ -244,8 +264,13 @@ class TestFunnelHandover(FunnelAllocationCommon):
             1, layer="resource", user=self.user_rep_west, team=self.team_west
         )
         handover = self.Service._funnel_handover(self.leaver)
-        self.assertFalse(self.intent.user_id)
         self.assertEqual(handover.moved_count, 8)
+        # opportunities count against a quota: with nobody's room, the pool
+        self.assertFalse(self.intent.user_id)
+        self.assertTrue(all(self.intent.mapped("funnel_in_pool")))
+        # signed and implemented customers do not: they go to the best seller,
+        # never without a salesperson outside the pool
+        self.assertEqual((self.signed | self.implemented).user_id, self.user_rep)
         self.assertFalse(
             self.env["crm.lead"].search_count([("user_id", "=", self.leaver.id)])
         )

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged, users
 
 from .test_funnel_allocation import FunnelAllocationCommon
@@ -68,7 +68,7 @@ class TestFunnelPoolScreen(FunnelAllocationCommon):
             [fields.Datetime.now() - timedelta(days=100), lead.id],
         )
         lead.invalidate_recordset(["funnel_layer_date"])
-        released, _left = self.env["crm.lead"]._funnel_release_cooled_down()
+        released, _left = self.Service._funnel_release_cooled_down()
         self.assertEqual(released, lead)
         self.env.flush_all()
         self.assertTrue(lead.funnel_in_pool)
@@ -139,6 +139,29 @@ class TestFunnelPoolScreen(FunnelAllocationCommon):
         self.assertFalse(figures["member"])
         self.assertIn("Allocate the Pool", figures["message"])
 
+    def test_a_customer_reserved_for_its_discoverer(self):
+        pool = self._pool(grade="a", funnel_discoverer_id=self.user_rep_2.id)
+        as_rep = pool.with_user(self.user_rep)
+        self.assertFalse(as_rep.funnel_can_claim)
+        self.assertIn("Reserved for Rep Zhang", as_rep.funnel_claim_refusal)
+        with self.assertRaises(UserError):
+            self.Service._funnel_claim(pool, self.user_rep)
+        self.assertTrue(pool.with_user(self.user_rep_2).funnel_can_claim)
+
+    def test_a_rep_at_quota_may_still_claim_what_they_discovered(self):
+        self._set_quota(self.user_rep, 1)
+        self._create_customers(layer="contacted", grade="b")  # at quota
+        own = self._pool(grade="a", funnel_discoverer_id=self.user_rep.id)
+        other = self._pool(grade="a")
+        self.assertEqual(
+            (own | other).with_user(self.user_rep).mapped("funnel_can_claim"),
+            [True, False],
+        )
+        with self.assertRaises(UserError):
+            self.Service._funnel_claim(other, self.user_rep)
+        self.Service._funnel_claim(own, self.user_rep)
+        self.assertEqual(own.user_id, self.user_rep)
+
     def test_a_customer_held_by_a_rep_is_not_claimable(self):
         held = self._create_customers(layer="resource", grade="a", user=self.user_rep_2)
         self.assertFalse(held.with_user(self.user_rep).funnel_can_claim)
@@ -151,7 +174,7 @@ class TestFunnelPoolScreen(FunnelAllocationCommon):
     @users("funnel_support")
     def test_a_negative_quota_is_refused_before_the_database(self):
         member = self._member(self.user_rep).with_user(self.env.user)
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+        with self.assertRaisesRegex(ValidationError, "-3 is not one"):
             member.funnel_quota_override = -3
         # what the request's rollback does: forget the refused value
         self.env.invalidate_all(flush=False)

@@ -8,6 +8,7 @@ class CrmFunnelAllocate(models.TransientModel):
 
     _name = "crm.funnel.allocate"
     _description = "Allocate Pool Customers"
+    _check_company_auto = True
 
     company_id = fields.Many2one(
         "res.company",
@@ -18,6 +19,7 @@ class CrmFunnelAllocate(models.TransientModel):
     lead_ids = fields.Many2many(
         "crm.lead",
         string="Customers",
+        check_company=True,
         help="The pool customers to allocate; all of the pool when left empty.",
     )
     state = fields.Selection(
@@ -44,6 +46,8 @@ class CrmFunnelAllocate(models.TransientModel):
     def _candidates(self):
         self.ensure_one()
         service = self.env["crm.funnel.allocation"]
+        # whatever company a client sends, the wizard acts in one the user works in
+        service._funnel_check_company(self.company_id)
         domain = service._funnel_pool_domain(self.company_id)
         if self.lead_ids:
             domain += [("id", "in", self.lead_ids.ids)]

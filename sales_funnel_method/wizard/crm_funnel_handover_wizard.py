@@ -9,6 +9,7 @@ class CrmFunnelHandoverWizard(models.TransientModel):
 
     _name = "crm.funnel.handover.wizard"
     _description = "Hand Over a Leaving Rep's Customers"
+    _check_company_auto = True
 
     company_id = fields.Many2one(
         "res.company",
@@ -17,7 +18,10 @@ class CrmFunnelHandoverWizard(models.TransientModel):
         readonly=True,
     )
     user_id = fields.Many2one(
-        "res.users", string="Leaving Rep", required=True, domain=[("share", "=", False)]
+        "res.users",
+        string="Leaving Rep",
+        required=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
     )
     others_to = fields.Selection(
         [("pool", "Back to the pool"), ("colleague", "To a colleague")],
@@ -27,10 +31,14 @@ class CrmFunnelHandoverWizard(models.TransientModel):
         help="Intent, signed and implemented customers (renewals) always go fat-first to "
         "the top-ranked reps with capacity; this decides where the other customers go.",
     )
-    colleague_id = fields.Many2one("res.users", domain=[("share", "=", False)])
+    colleague_id = fields.Many2one(
+        "res.users",
+        domain="[('share', '=', False), ('company_ids', 'in', company_id), ('id', '!=', user_id)]",
+    )
     keep_lead_ids = fields.Many2many(
         "crm.lead",
         string="Keep with the Leaving Rep",
+        check_company=True,
         domain="[('user_id', '=', user_id)]",
         help="Customers that stay with the leaving rep, e.g. a contract they finish themselves.",
     )
@@ -47,7 +55,13 @@ class CrmFunnelHandoverWizard(models.TransientModel):
             leads = (
                 self.env["crm.lead"]
                 .sudo()
-                .search([("user_id", "=", wizard.user_id.id), ("active", "=", True)])
+                .search(
+                    [
+                        ("user_id", "=", wizard.user_id.id),
+                        ("active", "=", True),
+                        ("company_id", "in", [wizard.company_id.id, False]),
+                    ]
+                )
                 - wizard.keep_lead_ids.sudo()
                 if wizard.user_id
                 else self.env["crm.lead"]

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
-from ..models.crm_stage import FUNNEL_LAYERS
+from ..models.crm_lead import GRADES
+from ..models.crm_stage import FUNNEL_LAYERS, GRADED_LAYERS
 
 
 class CrmFunnelMapping(models.TransientModel):
@@ -25,6 +26,13 @@ class CrmFunnelMapping(models.TransientModel):
         "crm.team",
         string="Only for Sales Team",
         help="Move only this team's customers onto the eight layers.",
+    )
+    default_grade = fields.Selection(
+        GRADES,
+        string="Grade Ungraded Customers",
+        help="Customers in Graded or a later layer have a grade (A, B or C). The active "
+        "customers of stages mapped to those layers that have none get this grade; "
+        "leave empty to grade them yourself first.",
     )
 
     @api.model
@@ -58,6 +66,20 @@ class CrmFunnelMapping(models.TransientModel):
         changed = self.line_ids.filtered(
             lambda line: line.funnel_layer != line.stage_id.funnel_layer
         )
+        Move = self.env["crm.funnel.move"].sudo()
+        moves_before = Move.search_count([])
+        if self.default_grade:
+            graded = changed.filtered(lambda line: line.funnel_layer in GRADED_LAYERS)
+            self.env["crm.lead"].search(
+                [("stage_id", "in", graded.stage_id.ids), ("funnel_grade", "=", False)]
+            ).write({"funnel_grade": self.default_grade})
+        # every line is checked before any stage changes
+        Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
+        for line in changed:
+            leads = Lead.search([("stage_id", "=", line.stage_id.id)])
+            if leads:
+                line.stage_id._funnel_check_remap(leads, line.funnel_layer)
+        # each stage that changes layer moves its customers, with their history
         for line in changed:
             line.stage_id.funnel_layer = line.funnel_layer
         mapped = self.line_ids.filtered("funnel_layer").stage_id
@@ -66,7 +88,7 @@ class CrmFunnelMapping(models.TransientModel):
             .with_context(active_test=False)
             .search([("stage_id", "in", mapped.ids)])
         )
-        moves = self.env["crm.funnel.move"]._funnel_backfill(leads)
+        Move._funnel_backfill(leads)
         moved = 0
         if self.adopt:
             before = (
@@ -80,7 +102,7 @@ class CrmFunnelMapping(models.TransientModel):
                     for line in self.line_ids
                     if line.funnel_layer
                 },
-                default_grade=False,
+                default_grade=self.default_grade or False,
                 team=self.team_id or None,
             )
             moved = before - self.env["crm.lead"].with_context(
@@ -92,10 +114,10 @@ class CrmFunnelMapping(models.TransientModel):
             "params": {
                 "type": "success",
                 "message": self.env._(
-                    "%(stages)s stages mapped, %(moves)s moves back-filled from the history, "
+                    "%(stages)s stages mapped, %(moves)s moves recorded or back-filled from the history, "
                     "%(moved)s customers moved onto the eight layers.",
                     stages=len(changed),
-                    moves=len(moves),
+                    moves=Move.search_count([]) - moves_before,
                     moved=moved,
                 ),
                 "next": {"type": "ir.actions.act_window_close"},

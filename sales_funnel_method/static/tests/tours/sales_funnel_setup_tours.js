@@ -100,7 +100,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_support_sets_quota"
             run: "click",
         },
         {
-            trigger: ".modal .modal-body:contains('negative')",
+            trigger: ".modal .modal-body:contains('-3')",
             content: "A negative quota is refused with a message",
         },
         {
