@@ -75,8 +75,8 @@ registry.category("web_tour.tours").add("sales_funnel_method_manager_reports", {
             run: "click",
         },
         {
-            trigger: "body",
-            content: "The workbook downloads",
+            trigger: "body:not(:has(.modal))",
+            content: "The workbook downloads and the dialog closes",
         },
     ],
 });
