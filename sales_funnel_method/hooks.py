@@ -1,4 +1,5 @@
 from odoo.tools import SQL, convert_file
+from odoo.tools.translate import TranslationImporter, get_po_paths
 
 # where the layers' stages keep their xml ids while the addon is not installed
 KEPT_MODULE = "__sales_funnel_method_kept__"
@@ -77,6 +78,18 @@ def uninstall_hook(env):
     )
 
 
+def _load_deck_terms(env):
+    """Odoo's own labels that the funnel's screens show, in the deck's words
+    (``i18n_extra/``: the pipeline is the 销售漏斗), over the translations Odoo
+    installed before the addon. A language installed later loads them itself."""
+    importer = TranslationImporter(env.cr, verbose=False)
+    for lang, _name in env["res.lang"].get_installed():
+        for path in get_po_paths("sales_funnel_method", lang):
+            if "i18n_extra" in path:
+                importer.load_file(path, lang)
+    importer.save(overwrite=True)
+
+
 def post_init_hook(env):
     """Prepare the funnel on the database it is installed on.
 
@@ -88,7 +101,9 @@ def post_init_hook(env):
     - A CRM that holds no customer at all gets the funnel as its pipeline:
       Odoo's four default stages, still unused, make way for the eight layers.
       A CRM in use keeps its stages untouched; they are mapped to layers later.
+    - Odoo's own labels on the funnel's screens take the deck's words.
     """
+    _load_deck_terms(env)
     env.cr.execute(
         """UPDATE crm_lead
               SET funnel_layer_date = COALESCE(date_last_stage_update, create_date, funnel_layer_date)

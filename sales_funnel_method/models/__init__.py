@@ -4,6 +4,7 @@ from . import crm_funnel_report_mixin
 from . import crm_stage
 from . import crm_funnel_move
 from . import crm_lead
+from . import crm_lost_reason
 from . import crm_funnel_assignment
 from . import crm_funnel_handover
 from . import crm_team
@@ -17,3 +18,4 @@ from . import crm_funnel_summary
 from . import crm_funnel_backfill
 from . import crm_funnel_demo
 from . import crm_funnel_dashboard
+from . import ir_http

@@ -951,6 +951,105 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
 
     # ------------------------------------------------------------
+    # THE POOL SCREEN
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_claim_capacity(self, user=None, company=None, force=None):
+        """What ``user`` may claim in ``company``, counted as ``_funnel_claim``
+        counts it.
+
+        :return: {"member": whether they are in the company's sales force, "idle",
+            "quota", "holdings", "capacity", "room" (with their own discoveries),
+            "message": the same in words}
+        """
+        user = user or self.env.user
+        company = company or self.env.company
+        force = self._funnel_sales_force(company) if force is None else force
+        rep = force.get(user.id)
+        if rep is None:
+            return {
+                "member": False,
+                "idle": False,
+                "quota": 0,
+                "holdings": 0,
+                "capacity": 0,
+                "room": 0,
+                "message": self.env._(
+                    "Members of a sales team claim customers here. The support group and "
+                    "directors allocate them with Allocate the Pool."
+                ),
+            }
+        capacity = 0 if rep["idle"] else max(rep["quota"] - rep["holdings"], 0)
+        room = max(self._funnel_discoverer_room(rep, company), 0)
+        if rep["idle"]:
+            message = self.env._(
+                "You are set to receive no customers (a rep on leave, say): ask the "
+                "support group to change it in Reps & Quotas first."
+            )
+        elif capacity:
+            message = self.env._(
+                "You hold %(holdings)s customers for a quota of %(quota)s: you can claim "
+                "%(capacity)s more.",
+                holdings=rep["holdings"],
+                quota=rep["quota"],
+                capacity=capacity,
+            )
+        else:
+            message = self.env._(
+                "You hold %(holdings)s customers for a quota of %(quota)s: sign or abandon "
+                "customers before you claim more.",
+                holdings=rep["holdings"],
+                quota=rep["quota"],
+            )
+        return {
+            "member": True,
+            "idle": rep["idle"],
+            "quota": rep["quota"],
+            "holdings": rep["holdings"],
+            "capacity": capacity,
+            "room": room,
+            "message": message,
+        }
+
+    @api.model
+    def _funnel_claimable(self, leads, user=None):
+        """Whether ``user`` may claim each of the pool customers ``leads`` now, by
+        the rules of ``_funnel_claim``: {lead id: None when they may, else why
+        not}. A user outside the sales force gets nothing: the pool screen says
+        who claims."""
+        user = user or self.env.user
+        claimable = {}
+        for company, company_leads in leads.sudo().grouped("company_id").items():
+            company = company or self.env.company
+            force = self._funnel_sales_force(company)
+            figures = self._funnel_claim_capacity(user, company, force=force)
+            if not figures["member"]:
+                continue
+            for lead in company_leads:
+                reserved = self._funnel_reserved_for(lead, force, company)
+                own = (
+                    lead.funnel_discoverer_id == user
+                    and lead.funnel_abandoned_by_id != user
+                )
+                if reserved not in (None, user.id):
+                    claimable[lead.id] = self.env._(
+                        "Reserved for %(rep)s, who discovered it, while they have room "
+                        "for it.",
+                        rep=lead.funnel_discoverer_id.name,
+                    )
+                elif not (figures["room"] if own else figures["capacity"]):
+                    claimable[lead.id] = figures["message"]
+                else:
+                    claimable[lead.id] = None
+        return claimable
+
+    @api.model
+    def get_funnel_pool_capacity(self):
+        """The line above the pool list: what the current user may claim."""
+        return self._funnel_claim_capacity()
+
+    # ------------------------------------------------------------
     # ENTRY POINTS
     # ------------------------------------------------------------
 

@@ -102,7 +102,9 @@ class CrmFunnelDemo(models.AbstractModel):
             for key, _label in FUNNEL_LAYERS
         }
         order = [key for key, _label in FUNNEL_LAYERS[:7]]
-        lost_reasons = self.env["crm.lost.reason"].search([])
+        lost_reasons = self.env["crm.lost.reason"].search(
+            [("funnel_reason", "=", True)]
+        )
         Lead = self.env["crm.lead"].with_context(
             funnel_history_given=True, tracking_disable=True, mail_create_nolog=True
         )
@@ -227,10 +229,16 @@ class CrmFunnelDemo(models.AbstractModel):
                     values["date_closed"] = dates[path.index("signed")]
                 Lead.browse(lead.id).sudo().write(values)
                 if abandoned_on:
+                    # the Abandoned layer's reasons, in turn
+                    reason = (
+                        lost_reasons[index % len(lost_reasons)]
+                        if lost_reasons
+                        else lost_reasons
+                    )
                     Lead.browse(lead.id).sudo().write(
                         {
                             "probability": 0,
-                            "lost_reason_id": lost_reasons[:1].id,
+                            "lost_reason_id": reason.id,
                             "funnel_abandoned_by_id": user.id,
                             "user_id": False,
                         }

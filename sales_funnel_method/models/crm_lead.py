@@ -145,6 +145,25 @@ class CrmLead(models.Model):
         search="_search_funnel_in_pool",
         help="Unassigned customer of the Resource to Intent layers: it can be claimed or allocated.",
     )
+    funnel_pool_date = fields.Datetime(
+        string="In the Pool Since",
+        compute="_compute_funnel_pool_date",
+        store=True,
+        copy=False,
+        help="When the customer entered the pool: created without a rep, released after its "
+        "cool-down, or handed back to the pool.",
+    )
+    funnel_can_claim = fields.Boolean(
+        string="Can Claim",
+        compute="_compute_funnel_can_claim",
+        help="You may claim this pool customer: you are a member of a sales team with free "
+        "capacity.",
+    )
+    funnel_claim_refusal = fields.Char(
+        string="Why Not",
+        compute="_compute_funnel_can_claim",
+        help="Why you cannot claim this pool customer now.",
+    )
     funnel_assignment_ids = fields.One2many(
         "crm.funnel.assignment",
         "lead_id",
@@ -232,6 +251,29 @@ class CrmLead(models.Model):
         if (operator == "=") == bool(value):
             return domain
         return ["!", "&", *domain]
+
+    @api.depends("active", "user_id", "funnel_layer")
+    def _compute_funnel_pool_date(self):
+        for lead in self:
+            if lead.funnel_in_pool:
+                # a customer entering the pool now was dated by the write that put it
+                # there (its write date; at install, its last change); one staying
+                # in the pool keeps its date
+                lead.funnel_pool_date = (
+                    lead.funnel_pool_date or lead.write_date or fields.Datetime.now()
+                )
+            else:
+                lead.funnel_pool_date = False
+
+    @api.depends("funnel_in_pool", "company_id", "funnel_discoverer_id")
+    @api.depends_context("uid", "company")
+    def _compute_funnel_can_claim(self):
+        claimable = self.env["crm.funnel.allocation"]._funnel_claimable(
+            self.filtered("funnel_in_pool")
+        )
+        for lead in self:
+            lead.funnel_can_claim = lead.id in claimable and not claimable[lead.id]
+            lead.funnel_claim_refusal = claimable.get(lead.id) or False
 
     def _funnel_fast_mover_sql(self, lead_id_sql):
         """SQL condition: the last move of the lead ``lead_id_sql`` was a fast move down."""

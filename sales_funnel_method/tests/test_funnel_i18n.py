@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.translate import TranslationModuleReader
 
+from ..hooks import _load_deck_terms
 from .common import SalesFunnelCommon
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
@@ -63,3 +64,39 @@ class TestFunnelTranslations(SalesFunnelCommon):
         lead = self._create_customers(layer="resource").with_context(lang="zh_CN")
         with self.assertRaisesRegex(UserError, "评级"):
             lead.write({"stage_id": self.stages["contacted"].id})
+
+    def _install_chinese(self, modules=("crm", "sales_funnel_method")):
+        """As Odoo installs a language: the terms of every module, in order."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search(
+            [("name", "in", list(modules))]
+        )._update_translations(["zh_CN"])
+
+    def test_abandon_reasons_speak_the_deck_language(self):
+        self._install_chinese()
+        reasons = self.env["crm.lost.reason"].search([("funnel_reason", "=", True)])
+        self.assertEqual(
+            set(reasons.with_context(lang="zh_CN").mapped("name")),
+            {"明确表示拒绝", "无法联系跟踪", "不适合我们的产品", "购买了其他企业产品"},
+        )
+        # Odoo's own reasons stay, for the teams outside the funnel
+        self.assertFalse(self.env.ref("crm.lost_reason_1").funnel_reason)
+
+    def test_odoo_pipeline_is_the_sales_funnel_in_chinese(self):
+        self._install_chinese()
+        menu = self.env.ref("crm.menu_crm_opportunities").with_context(lang="zh_CN")
+        action = self.env.ref("crm.crm_lead_action_pipeline").with_context(lang="zh_CN")
+        self.assertEqual(menu.name, "我的销售漏斗看板")
+        self.assertEqual(action.name, "销售漏斗")
+        # updating crm keeps them
+        self._install_chinese(["crm"])
+        self.assertEqual(menu.name, "我的销售漏斗看板")
+        # Chinese installed before the addon: Odoo's own words are there first,
+        # and the addon's install puts the deck's over them
+        menu.name, action.name = "我的渠道", "渠道"
+        _load_deck_terms(self.env)
+        menu.invalidate_recordset(["name"])
+        action.invalidate_recordset(["name"])
+        self.assertEqual(menu.name, "我的销售漏斗看板")
+        self.assertEqual(action.name, "销售漏斗")
+        self.assertEqual(menu.with_context(lang="en_US").name, "My Pipeline")

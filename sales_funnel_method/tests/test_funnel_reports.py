@@ -1,4 +1,3 @@
-import base64
 import io
 from datetime import datetime, timedelta
 from statistics import mean, median
@@ -377,10 +376,14 @@ class TestFunnelWorkbook(FunnelReportCommon):
             .create(values)
         )
         action = wizard.action_export()
-        self.assertIn(
-            f"/web/content/crm.funnel.workbook/{wizard.id}/file_data/", action["url"]
+        self.assertEqual(
+            action["url"], f"/web/content/{wizard.attachment_id.id}?download=true"
         )
-        return openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file_data)))
+        self.assertEqual(
+            wizard.attachment_id.mimetype,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        return openpyxl.load_workbook(io.BytesIO(wizard.attachment_id.raw))
 
     def test_one_sheet_per_layer_in_the_deck_order(self):
         self.c.write({"partner_name": "苏州精密轴承有限公司", "contact_name": "王经理"})

@@ -1,4 +1,3 @@
-import base64
 import io
 import unicodedata
 from collections import defaultdict
@@ -20,6 +19,7 @@ WORKBOOK_LAYERS = [
     "abandoned",
 ]
 TRACKING_CONTACTS = 3
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CrmFunnelWorkbook(models.TransientModel):
@@ -41,7 +41,7 @@ class CrmFunnelWorkbook(models.TransientModel):
     )
     user_id = fields.Many2one("res.users", string="Rep", domain=[("share", "=", False)])
     team_id = fields.Many2one("crm.team", string="Sales Team")
-    file_data = fields.Binary(string="Workbook", readonly=True, attachment=False)
+    attachment_id = fields.Many2one("ir.attachment", string="Workbook", readonly=True)
     file_name = fields.Char(readonly=True)
 
     def _domain(self):
@@ -185,18 +185,25 @@ class CrmFunnelWorkbook(models.TransientModel):
     def action_export(self):
         self.ensure_one()
         data = self._build()
-        self.write(
+        file_name = "%s-%s.xlsx" % (
+            self.env._("sales-funnel"),
+            fields.Date.to_string(fields.Date.today()),
+        )
+        # an attachment with its type: the download serves it as it is, where a
+        # binary field's content would have its type guessed from its first bytes
+        # (which fails on a zipped workbook, with a traceback in the server log)
+        attachment = self.env["ir.attachment"].create(
             {
-                "file_data": base64.b64encode(data),
-                "file_name": "%s-%s.xlsx"
-                % (
-                    self.env._("sales-funnel"),
-                    fields.Date.to_string(fields.Date.today()),
-                ),
+                "name": file_name,
+                "raw": data,
+                "mimetype": XLSX_MIMETYPE,
+                "res_model": self._name,
+                "res_id": self.id,
             }
         )
+        self.write({"attachment_id": attachment.id, "file_name": file_name})
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{self._name}/{self.id}/file_data/{self.file_name}?download=true",
+            "url": f"/web/content/{attachment.id}?download=true",
             "target": "download",
         }

@@ -2,6 +2,7 @@
 
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openFunnelMenu } from "./funnel_tour_utils";
 
 // A manager reads the funnel overview, drills into a rep, and exports the workbook (SPEC 9).
 registry.category("web_tour.tours").add("sales_funnel_method_manager_reports", {
@@ -74,8 +75,57 @@ registry.category("web_tour.tours").add("sales_funnel_method_manager_reports", {
             run: "click",
         },
         {
-            trigger: "body",
-            content: "The workbook downloads",
+            trigger: "body:not(:has(.modal))",
+            content: "The workbook downloads and the dialog closes",
+        },
+    ],
+});
+
+// A team manager works an exception: acknowledges it, opens its customers, resolves it (SPEC 7).
+registry.category("web_tour.tours").add("sales_funnel_method_manager_works_an_exception", {
+    url: "/odoo",
+    steps: () => [
+        ...openFunnelMenu("crm_funnel_exception_menu"),
+        {
+            trigger: ".o_data_row:contains('Rep Li') .o_data_cell[name=exception_type]",
+            content: "Open the finding",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_statusbar button[name=action_acknowledge]",
+            content: "Acknowledge it",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_statusbar .o_arrow_button_current:contains('Acknowledged')",
+        },
+        {
+            trigger: ".oe_stat_button[name=action_view_leads]",
+            content: "The customers concerned",
+            run: "click",
+        },
+        {
+            trigger: ".o_action_manager > .o_list_view .o_data_row:contains('Tour Stuck')",
+        },
+        {
+            trigger: ".o_back_button",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_statusbar button[name=action_resolve]",
+            content: "Mark it resolved",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_statusbar .o_arrow_button_current:contains('Resolved')",
+        },
+        {
+            trigger: ".o_form_statusbar button[name=action_reopen]",
+            content: "It came back: reopen it",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_statusbar .o_arrow_button_current:contains('Open')",
         },
     ],
 });

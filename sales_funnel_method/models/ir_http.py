@@ -1,0 +1,24 @@
+from odoo import models
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    def session_info(self):
+        """A rep starts the day on My Funnel (SPEC 6), unless they chose their own
+        home action in their preferences: the default of every user of the funnel's
+        roles, present and future, without writing to their accounts."""
+        info = super().session_info()
+        user = self.env.user
+        if (
+            info.get("uid")
+            and not info.get("home_action_id")
+            and user._is_internal()
+            and user.has_group("sales_funnel_method.sales_funnel_method_group_rep")
+        ):
+            action = self.env.ref(
+                "sales_funnel_method.crm_lead_action_my_funnel",
+                raise_if_not_found=False,
+            )
+            info["home_action_id"] = action.id if action else False
+        return info
