@@ -15,3 +15,4 @@ from . import digest_digest
 from . import crm_funnel_summary
 from . import crm_funnel_backfill
 from . import crm_funnel_demo
+from . import res_partner
