@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged, users
+from odoo.tests import Form, HttpCase, tagged, users
 from odoo.tools.safe_eval import safe_eval
 
 from .test_funnel_allocation import FunnelAllocationCommon
@@ -848,3 +848,33 @@ class TestFunnelReturnPerformance(FunnelPoolRulesCommon):
         small = self._return_queries(5, budget=52)
         large = self._return_queries(25, budget=52)
         self.assertEqual(small, large)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelPoolRulesUi(HttpCase, FunnelPoolRulesCommon):
+    def test_rep_keeps_a_customer_returning_soon(self):
+        self.company.write(
+            {"funnel_return_contact_days": 10, "funnel_return_notice_days": 3}
+        )
+        now = fields.Datetime.now()
+        lead = self._received(
+            at=now - timedelta(days=8), name="Tour Returning Customer"
+        )
+        self.assertTrue(lead.funnel_returning_soon)
+        self.start_tour(
+            "/odoo",
+            "sales_funnel_method_rep_keeps_returning_customer",
+            login="funnel_rep",
+        )
+        lead.invalidate_recordset()
+        self.assertFalse(lead.funnel_returning_soon)
+        next_date = fields.Date.context_today(lead) + timedelta(days=5)
+        self.assertEqual(lead.funnel_next_contact_date, next_date)
+        self.assertEqual(lead.funnel_next_contact_note, "Send the offer")
+        self.assertRecordValues(
+            lead.activity_ids,
+            [{"user_id": self.user_rep.id, "date_deadline": next_date}],
+        )
+        # the contact starts the count again: it does not return when it was due
+        self.assertFalse(self._return_at(now + timedelta(days=3)))
+        self.assertEqual(lead.user_id, self.user_rep)
