@@ -68,7 +68,7 @@ class CrmTeamMember(models.Model):
         "signed in time). Not abandons: the rep did not give them up.",
     )
     funnel_handed_back_count = fields.Integer(
-        string="Handed Back",
+        string="Hand-backs",
         compute="_compute_funnel_pool_figures",
         groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
         help="Customers the rep handed back to the pool (放入公海), without abandoning them.",

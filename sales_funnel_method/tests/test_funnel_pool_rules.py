@@ -878,3 +878,50 @@ class TestFunnelPoolRulesUi(HttpCase, FunnelPoolRulesCommon):
         # the contact starts the count again: it does not return when it was due
         self.assertFalse(self._return_at(now + timedelta(days=3)))
         self.assertEqual(lead.user_id, self.user_rep)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelPoolRulesChinese(FunnelPoolRulesCommon):
+    """The pool's rules speak the users' words in Chinese: 公海, 回收, 锁定, 领取,
+    下次联系时间, 查重."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["sales_funnel_method"], ["zh_CN"], overwrite=True
+        )
+
+    def test_the_users_words(self):
+        env = self.env(context=dict(self.env.context, lang="zh_CN"))
+        kinds = dict(
+            env["crm.funnel.assignment"]._fields["kind"]._description_selection(env)
+        )
+        self.assertEqual(kinds["returned"], "回收到公海")
+        self.assertEqual(kinds["handback"], "放入公海")
+        labels = env["crm.lead"].fields_get(
+            ["funnel_next_contact_date", "funnel_locked", "funnel_return_date"],
+            ["string"],
+        )
+        self.assertEqual(labels["funnel_next_contact_date"]["string"], "下次联系时间")
+        self.assertEqual(labels["funnel_locked"]["string"], "已锁定")
+        self.assertEqual(labels["funnel_return_date"]["string"], "回收日期")
+        settings = env.ref("sales_funnel_method.res_config_settings_view_form").arch
+        self.assertIn("公海规则", settings)
+        self.assertIn("查重", settings)
+        # the refusals too
+        self.company.write(
+            {"funnel_claim_daily_limit": 1, "funnel_duplicate_check": "refuse"}
+        )
+        pool = self._pool(2, grade="a", team=self.team_east)
+        self.user_rep.lang = "zh_CN"
+        Service = env["crm.funnel.allocation"].with_user(self.user_rep)
+        Service._funnel_claim(pool[0].with_user(self.user_rep))
+        with self.assertRaisesRegex(UserError, "领取"):
+            Service._funnel_claim(pool[1].with_user(self.user_rep))
+        pool[1].partner_name = "Acme Steel Ltd"
+        with self.assertRaisesRegex(UserError, "查重"):
+            env["crm.lead"].with_user(self.user_rep).create(
+                {"name": "Again", "partner_name": "Acme Steel Ltd"}
+            )
