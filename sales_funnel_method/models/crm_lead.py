@@ -3,7 +3,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
@@ -372,8 +374,11 @@ class CrmLead(models.Model):
     def _search_funnel_returning_soon(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
+        positive = (operator == "=") == bool(value)
         soon = self.env["crm.funnel.allocation"]._funnel_returning_soon_sql()
-        return [("id", "in" if (operator == "=") == bool(value) else "not in", soon)]
+        if soon is None:  # no company returns customers: nothing returns soon
+            return expression.FALSE_DOMAIN if positive else expression.TRUE_DOMAIN
+        return [("id", "in" if positive else "not in", soon)]
 
     @api.depends("user_id", "funnel_layer", "funnel_locked", "active")
     @api.depends_context("uid")
@@ -473,6 +478,16 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
+
+    def init(self):
+        super().init()
+        # the duplicate check (查重) matches company names without case or spaces
+        create_index(
+            self.env.cr,
+            "crm_lead_funnel_company_name_index",
+            self._table,
+            ["lower(btrim(partner_name))"],
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
