@@ -11,7 +11,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.service.model import retrying
 from odoo.tools import SQL, format_amount, format_date
-from odoo.tools.mail import generate_tracking_message_id
 
 from .crm_stage import HOLDING_LAYERS
 
@@ -32,6 +31,8 @@ ALLOCATOR_GROUPS = (
     "sales_funnel_method.sales_funnel_method_group_director",
     "sales_team.group_sale_manager",
 )
+# fields the funnel writes itself, as superuser only
+PROTECTED_FIELDS = frozenset(["funnel_layer_date", "funnel_abandoned_by_id"])
 # what crm writes on a lead right after archiving it (toggle_active, the lost wizard)
 ABANDON_FOLLOW_UP_FIELDS = frozenset(
     ["probability", "automated_probability", "lost_reason_id", "lost_feedback"]
@@ -123,6 +124,12 @@ class CrmFunnelAllocation(models.AbstractModel):
         abandoned ones in cold storage. They belong to the company (SPEC 11)."""
         return leads.filtered(lambda lead: lead.funnel_layer and not lead.user_id)
 
+    def _funnel_format_date(self, value):
+        """A datetime as the user reads dates: in their time zone and language."""
+        return format_date(
+            self.env, fields.Datetime.context_timestamp(self, value).date()
+        )
+
     def _funnel_is_allocator(self, user=None):
         """Whether ``user`` (the current user) acts on the company's customers:
         the support group and the directors."""
@@ -199,34 +206,58 @@ class CrmFunnelAllocation(models.AbstractModel):
                         "manager or a director can bring it back earlier, with a reason: "
                         "use Restore Early on the customer.",
                         customers=", ".join(cooling[:10].mapped("display_name")),
-                        date=fields.Date.to_string(
+                        date=self._funnel_format_date(
                             min(cooling.mapped("funnel_cooldown_until"))
                         ),
                     )
                 )
-        if self.env.su or self._funnel_is_allocator():
+        if self.env.su:
             return
-        # 3. the company's customers: a rep receives them (claim) before acting on them.
-        # (What crm itself writes on a customer it has just archived, as the rep who
-        # abandoned it, is not the rep acting on the company's customer.)
+        # 3. what the funnel records itself
+        protected = set(vals) & PROTECTED_FIELDS
+        if protected:
+            raise UserError(
+                self.env._(
+                    "The funnel records when a customer entered its layer and who "
+                    "abandoned it: these fields cannot be written (%(fields)s).",
+                    fields=", ".join(
+                        leads._fields[name].get_description(self.env)["string"]
+                        for name in sorted(protected)
+                    ),
+                )
+            )
+        if self._funnel_is_allocator():
+            return
+        # 4. the company's customers: a rep receives them (claim) before acting on them.
+        # (What crm itself writes on a customer just archived by the rep who abandoned
+        # it is not the rep acting on the company's customer.)
         held = self._funnel_company_held(leads)
         if set(vals) <= ABANDON_FOLLOW_UP_FIELDS:
-            held = held.filtered("active")
+            # the user who has just archived it: they were its last writer
+            held = held.filtered(
+                lambda lead: lead.active or lead.write_uid != self.env.user
+            )
         elif set(vals) == {"funnel_abandon_evaluation"} and self.env.user.has_group(
             RESTORER_GROUP
         ):
             # the sales manager's evaluation of an abandon (冷处理)
             held = held.filtered("active")
         if held:
-            raise UserError(
-                self.env._(
-                    "%(customers)s belongs to the company's customer pool (or cools down "
-                    "after an abandon): only the support group and directors change it. "
-                    "Claim a pool customer first to work on it.",
-                    customers=", ".join(held[:10].mapped("display_name")),
+            self._funnel_check_work(held)
+        # 5. a customer goes back to the pool through the service (hand-over,
+        # abandon), not by clearing its salesperson
+        if "user_id" in vals and not vals["user_id"]:
+            released = leads.filtered(lambda lead: lead.funnel_layer and lead.user_id)
+            if released:
+                raise UserError(
+                    self.env._(
+                        "A customer of the funnel goes back to the pool through the "
+                        "service that records why: abandon it (Mark as Lost), or ask the "
+                        "support group. %(customers)s",
+                        customers=", ".join(released[:10].mapped("display_name")),
+                    )
                 )
-            )
-        # 4. the discoverer is the rep who created the customer, set once
+        # 6. the discoverer is the rep who created the customer, set once
         if "funnel_discoverer_id" in vals and any(
             lead.funnel_discoverer_id.id != (vals["funnel_discoverer_id"] or False)
             for lead in leads
@@ -239,14 +270,42 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
 
     @api.model
+    def _funnel_check_work(self, leads):
+        """Refuse a rep working (copying, logging contacts on) customers the company
+        holds: the pool and cold storage are worked once received."""
+        if self.env.su or self._funnel_is_allocator():
+            return
+        held = self._funnel_company_held(leads)
+        if held:
+            raise UserError(
+                self.env._(
+                    "%(customers)s belongs to the company's customer pool (or cools down "
+                    "after an abandon): only the support group and directors change it. "
+                    "Claim a pool customer first to work on it.",
+                    customers=", ".join(held[:10].mapped("display_name")),
+                )
+            )
+
+    @api.model
     def _funnel_prepare_create(self, vals_list):
         """The discoverer of new customers (SPEC 4: 个人发掘): a rep who creates a
         customer discovered it, and nobody else; the support group and directors
         may name the discoverer of the resources they register."""
-        if self.env.su or self._funnel_is_allocator():
+        if self.env.su:
             return
+        for vals in vals_list:
+            for name in PROTECTED_FIELDS:
+                vals.pop(name, None)
+            vals.pop("funnel_locked", None)  # locks go through _funnel_lock
         creator = self.env.user
-        discoverer = creator.id if creator.sudo().crm_team_member_ids else False
+        is_rep = bool(
+            self.env["crm.team.member"]._funnel_memberships(self.env.company, creator)
+        )
+        discoverer = creator.id if is_rep else False
+        if self._funnel_is_allocator():
+            for vals in vals_list:
+                vals.setdefault("funnel_discoverer_id", discoverer)
+            return
         for vals in vals_list:
             vals["funnel_discoverer_id"] = discoverer
 
@@ -328,7 +387,16 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "before its cool-down ends."
                 )
             )
-        leads = leads.sudo().with_context(active_test=False)
+        # the user reads these customers, in a company they work in
+        leads = leads.with_env(self.env).with_context(active_test=False)
+        leads.check_access("read")
+        if not self.env.su and not leads.company_id <= self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "You can restore early the customers of the companies you work in only."
+                )
+            )
+        leads = leads.sudo()
         not_abandoned = leads.filtered(
             lambda lead: lead.active or lead.funnel_layer != "abandoned"
         )
@@ -500,6 +568,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         return quotas
 
     @api.model
+    def _funnel_capacity(self, user, company):
+        """How many more customers ``user`` may receive in ``company`` (0 when set to
+        receive nothing): quota minus holdings, without the discoverer allowance."""
+        quota, idle = self._funnel_quotas(user, company)[user.id]
+        if idle:
+            return 0
+        return max(quota - self._funnel_holdings(user.ids).get(user.id, 0), 0)
+
+    @api.model
     def _funnel_sales_force(self, company, exclude_users=None):
         """The reps who can receive customers in ``company``, with their figures.
 
@@ -622,7 +699,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         return None
 
     @api.model
-    def _funnel_plan(self, leads, company, force=None, consume=True):
+    def _funnel_plan(
+        self, leads, company, force=None, consume=True, discoverer_first=True
+    ):
         """Who receives which customer, fat-first (SPEC 5).
 
         Candidates go in order of grade (A, B, C, ungraded), then age. A customer
@@ -650,24 +729,19 @@ class CrmFunnelAllocation(models.AbstractModel):
             for team_id in rep["team_ids"]:
                 by_team[team_id].append(uid)
 
-        def has_room(uid, lead):
+        def has_room(uid, excluded, holding):
             rep = force[uid]
-            if rep["idle"] or uid == lead.funnel_abandoned_by_id.id:
+            if rep["idle"] or uid in excluded:
                 return False
-            if uid == barred.get(lead.id, (None,))[0]:
-                return False
-            return lead.funnel_layer not in HOLDING_LAYERS or (
-                rep["holdings"] < rep["quota"]
-            )
+            return not holding or rep["holdings"] < rep["quota"]
 
-        def best_in(teams, lead):
+        def best_in(teams, own, excluded, holding):
             """The best rep with room in ``teams``, and the team they take it in."""
-            own = lead.team_id.id
             candidates = {
                 uid
                 for team_id in teams
-                for uid in by_team.get(team_id, [])
-                if has_room(uid, lead)
+                for uid in by_team.get(team_id, ())
+                if has_room(uid, excluded, holding)
             }
             if not candidates:
                 return None, None
@@ -683,40 +757,51 @@ class CrmFunnelAllocation(models.AbstractModel):
             rep_teams = [team for team in teams if team in force[uid]["team_ids"]]
             return uid, own if own in rep_teams else rep_teams[0]
 
-        plan = []
-        ordered = leads.sorted(
-            lambda lead: (
+        # the customers' figures, read once (the loop below runs per customer)
+        now = fields.Datetime.now()
+        rows = sorted(
+            (
                 GRADE_ORDER[lead.funnel_grade],
-                lead.create_date or fields.Datetime.now(),
+                lead.create_date or now,
                 lead.id,
+                lead.team_id.id,
+                # never to the rep who abandoned it, nor to the one it returned from
+                # while they wait
+                (lead.funnel_abandoned_by_id.id, barred.get(lead.id, (None,))[0]),
+                lead.funnel_layer in HOLDING_LAYERS,
+                lead,
             )
+            for lead in leads
         )
-        for lead in ordered:
+        in_team = company.funnel_allocate_in_team
+        plan = []
+        for _grade, _date, _id, own, excluded, holding, lead in rows:
             uid = reason = team_id = None
-            discoverer = self._funnel_reserved_for(lead, force, company, barred)
+            discoverer = (
+                self._funnel_reserved_for(lead, force, company, barred)
+                if discoverer_first
+                else None
+            )
             if discoverer:
                 uid, reason = discoverer, "discoverer"
             else:
-                own = lead.team_id.id
                 sequence = groups
-                if company.funnel_allocate_in_team and own in by_team:
+                if in_team and own in by_team:
                     sequence = [[own]] + [
                         [team for team in group if team != own] for group in groups
                     ]
                 for teams in sequence:
-                    uid, team_id = best_in(teams, lead)
+                    uid, team_id = best_in(teams, own, excluded, holding)
                     if uid:
                         reason = "ranking"
                         break
             if uid is None:
                 continue
-            if consume and lead.funnel_layer in HOLDING_LAYERS:
+            if consume and holding:
                 force[uid]["holdings"] += 1
             if team_id is None:
                 team_id = (
-                    lead.team_id.id
-                    if lead.team_id.id in force[uid]["team_ids"]
-                    else force[uid]["team_ids"][0]
+                    own if own in force[uid]["team_ids"] else force[uid]["team_ids"][0]
                 )
             plan.append((lead, uid, team_id, reason))
         return plan
@@ -787,31 +872,21 @@ class CrmFunnelAllocation(models.AbstractModel):
             funnel_assigning=True,
         )
         self._funnel_lock_reps(uid for uid, _team_id in batches)
-        fast = self._funnel_fast_assign_safe()
-        user_by_lead = {}
         for (uid, team_id), lead_ids in batches.items():
-            leads = quiet.browse(lead_ids)
-            same_team = (
-                leads.filtered(lambda lead, team_id=team_id: lead.team_id.id == team_id)
-                if fast and uid
-                else Lead
+            # crm's own write, so that every installed module's write runs; the
+            # salesperson and the team together: written alone, the salesperson
+            # makes crm work the team out again customer by customer
+            quiet.browse(lead_ids).write(
+                {"user_id": uid or False, "team_id": team_id or False}
             )
-            user_by_lead.update(dict.fromkeys(same_team.ids, uid))
-            if leads - same_team:
-                (leads - same_team).write({"user_id": uid, "team_id": team_id})
-                # flushed per rep: one UPDATE per rep (up to 100 customers each), and
-                # what depends on the rep and team (the team's lead properties) is
-                # computed now as superuser, not later in the caller's environment
-                quiet.flush_model()
-        if user_by_lead:
-            self._funnel_fast_assign(user_by_lead, company)
-        self._funnel_subscribe_reps(
-            {
-                Users.browse(uid).partner_id.id: lead_ids
-                for uid, lead_ids in self._group_by_user(batches).items()
-                if uid
-            }
-        )
+        # what depends on the rep and the team (the team's lead properties, the
+        # probability) is computed now, as superuser, not later as the caller
+        quiet.flush_model()
+        for uid, lead_ids in self._group_by_user(batches).items():
+            if uid:
+                quiet.browse(lead_ids).message_subscribe(
+                    partner_ids=Users.browse(uid).partner_id.ids
+                )
 
         by = self.env.user
         bodies, vals_list = {}, []
@@ -863,242 +938,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         self.env["res.partner"].invalidate_model(["funnel_contact_masked"])
         return assignments
 
-    @api.model
-    def _funnel_fast_assign_safe(self):
-        """Whether giving a customer to a rep of its own team may skip the ORM write.
-
-        Such a change of salesperson changes nothing but ``user_id`` and the dates
-        crm derives from it, provided that no other stored field depends on the
-        salesperson (an installed module may add one, or the lead scoring may be
-        configured on it). The team, the company and all that follows from them
-        (probability, properties, stage) stay as they are.
-        """
-        Lead = self.env["crm.lead"]
-        if "user_id" in Lead._pls_get_safe_fields():
-            return False
-        fields = Lead._fields
-        registry = self.env.registry
-        after_team = set(registry.get_dependent_fields(fields["team_id"])) | set(
-            registry.get_dependent_fields(fields["company_id"])
-        )
-        direct = {
-            field
-            for field in registry.get_dependent_fields(fields["user_id"])
-            if field.store and field not in after_team
-        }
-        return direct <= {
-            fields["team_id"],
-            fields["company_id"],
-            fields["date_open"],
-            fields["day_open"],
-        }
-
-    def _funnel_fast_assign(self, user_by_lead, company):
-        """Give customers to reps of their own team ({lead id: user id}), in one UPDATE.
-
-        What crm's write does for a new salesperson, without tracking (the
-        allocation logs its own chatter line): ``date_open`` is now, ``day_open``
-        the whole days between creation and opening, and a customer without a
-        company takes its team's, else the allocating company (the rep works in
-        it: the sales force is filtered on it).
-        """
-        now = self.env.cr.now()  # as crm's write
-        leads = self.env["crm.lead"].browse(list(user_by_lead))
-        leads.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead
-                      SET user_id = assigned.user_id, date_open = %(now)s,
-                          company_id = COALESCE(
-                              company_id,
-                              (SELECT team.company_id FROM crm_team team WHERE team.id = crm_lead.team_id),
-                              %(company)s),
-                          day_open = FLOOR(
-                              EXTRACT(EPOCH FROM (%(now)s - date_trunc('second', create_date))) / 86400
-                          ),
-                          write_uid = %(uid)s, write_date = %(now)s
-                     FROM unnest(%(ids)s::int[], %(users)s::int[]) AS assigned(lead_id, user_id)
-                    WHERE crm_lead.id = assigned.lead_id""",
-                now=now,
-                uid=self.env.uid,
-                company=company.id,
-                ids=list(user_by_lead),
-                users=list(user_by_lead.values()),
-            )
-        )
-        leads.invalidate_recordset(
-            [
-                "user_id",
-                "company_id",
-                "date_open",
-                "day_open",
-                "write_uid",
-                "write_date",
-            ]
-        )
-
-    def _funnel_fast_unassign(self, lead_ids):
-        """Take customers from their rep in one UPDATE (see ``_funnel_fast_assign``):
-        what crm's write of an empty salesperson changes, without tracking (the
-        service logs its own chatter line): no salesperson, no opening date, and
-        the company crm gives a customer nobody holds (its team's; without a
-        team, its partner's)."""
-        leads = self.env["crm.lead"].browse(lead_ids)
-        leads.flush_recordset()
-        now = self.env.cr.now()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead
-                      SET user_id = NULL, date_open = NULL, day_open = 0,
-                          company_id = CASE
-                              WHEN team_id IS NOT NULL THEN
-                                  (SELECT team.company_id FROM crm_team team
-                                    WHERE team.id = crm_lead.team_id)
-                              ELSE (SELECT partner.company_id FROM res_partner partner
-                                     WHERE partner.id = crm_lead.partner_id)
-                          END,
-                          write_uid = %s, write_date = %s
-                    WHERE id = ANY(%s)""",
-                self.env.uid,
-                now,
-                list(lead_ids),
-            )
-        )
-        leads.invalidate_recordset(
-            [
-                "user_id",
-                "date_open",
-                "day_open",
-                "company_id",
-                "write_uid",
-                "write_date",
-            ]
-        )
-
-    def _funnel_subscribe_reps(self, lead_ids_by_partner):
-        """Each rep follows the customers they received, with the default subtypes
-        of an internal follower: what ``message_subscribe`` does, in one statement
-        instead of a few queries and ORM records per customer."""
-        pairs = [
-            (lead_id, partner_id)
-            for partner_id, lead_ids in lead_ids_by_partner.items()
-            for lead_id in lead_ids
-        ]
-        if not pairs:
-            return
-        subtype_ids = self.env["mail.message.subtype"]._default_subtypes("crm.lead")[0]
-        self.env["mail.followers"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """WITH new_followers AS (
-                       INSERT INTO mail_followers (res_model, res_id, partner_id)
-                       SELECT 'crm.lead', pair.lead_id, pair.partner_id
-                         FROM unnest(%s::int[], %s::int[]) AS pair(lead_id, partner_id)
-                       ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
-                       RETURNING id
-                   )
-                   INSERT INTO mail_followers_mail_message_subtype_rel
-                          (mail_followers_id, mail_message_subtype_id)
-                   SELECT new_followers.id, subtype.id
-                     FROM new_followers CROSS JOIN unnest(%s::int[]) AS subtype(id)""",
-                [lead_id for lead_id, _partner in pairs],
-                [partner_id for _lead, partner_id in pairs],
-                subtype_ids,
-            )
-        )
-        self.env["mail.followers"].invalidate_model()
-        self.env["crm.lead"].browse(
-            {lead_id for lead_id, _partner in pairs}
-        ).invalidate_recordset(
-            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
-        )
-
     def _funnel_log_chatter(self, bodies):
-        """One chatter note per customer, all inserted in one statement.
-
-        The same rows as ``mail.thread._message_log_batch`` writes, but the ORM
-        would insert them 100 at a time: an allocation of thousands of customers
-        would then cost a query per hundred customers.
-        """
-        if not bodies:
-            return
-        Lead = self.env["crm.lead"].sudo()
-        author_id, email_from = Lead._message_compute_author(
-            None, None, raise_on_email=False
-        )
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[
-            False
-        ]
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        message_id = generate_tracking_message_id("message-notify")
-        now = fields.Datetime.now()
-        self.env["mail.message"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO mail_message
-                       (author_id, email_from, model, res_id, body, message_type, is_internal,
-                        subtype_id, email_add_signature, message_id, reply_to,
-                        date, create_uid, create_date, write_uid, write_date)
-                   SELECT %(author)s, %(email_from)s, 'crm.lead', row.res_id, row.body, 'notification', TRUE,
-                          %(subtype)s, FALSE, %(message_id)s, %(reply_to)s,
-                          %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS row(res_id, body)""",
-                author=author_id,
-                email_from=email_from,
-                subtype=subtype_id,
-                message_id=message_id,
-                reply_to=reply_to,
-                now=now,
-                uid=self.env.uid,
-                res_ids=list(bodies),
-                bodies=[str(body) for body in bodies.values()],
+        """One chatter note per customer ({lead id: body}), logged in one batch."""
+        if bodies:
+            self.env["crm.lead"].sudo().browse(list(bodies))._message_log_batch(
+                bodies=bodies
             )
-        )
-        Lead.browse(list(bodies)).invalidate_recordset(["message_ids"])
 
     def _funnel_insert_assignments(self, vals_list):
-        """Insert the assignment records in one statement (see _funnel_log_chatter)."""
-        Assignment = self.env["crm.funnel.assignment"].sudo()
-        now = fields.Datetime.now()
-        Assignment.flush_model()
-        types = {
-            "lead_id": "int",
-            "kind": "varchar",
-            "user_id": "int",
-            "previous_user_id": "int",
-            "team_id": "int",
-            "assigned_by_id": "int",
-            "grade": "varchar",
-            "layer": "varchar",
-            "reason": "varchar",
-            "handover_id": "int",
-            "company_id": "int",
-        }
-        columns = list(types)
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO crm_funnel_assignment
-                       (%(names)s, date, create_uid, create_date, write_uid, write_date)
-                   SELECT row.*, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM unnest(%(arrays)s) AS row(%(names)s)
-                RETURNING id""",
-                names=SQL(", ").join(SQL.identifier(column) for column in columns),
-                arrays=SQL(", ").join(
-                    SQL(
-                        "%s::" + types[column] + "[]",
-                        [vals.get(column) or None for vals in vals_list],
-                    )
-                    for column in columns
-                ),
-                now=now,
-                uid=self.env.uid,
-            )
-        )
-        assignments = Assignment.browse([row[0] for row in self.env.cr.fetchall()])
-        leads = self.env["crm.lead"].browse([vals["lead_id"] for vals in vals_list])
-        leads.invalidate_recordset(["funnel_assignment_ids"])
-        if any(vals.get("handover_id") for vals in vals_list):
-            self.env["crm.funnel.handover"].invalidate_model()
+        """Create the assignment records of ``vals_list`` in one batch."""
+        assignments = self.env["crm.funnel.assignment"].sudo().create(vals_list)
+        self.env["crm.lead"].browse(
+            [vals["lead_id"] for vals in vals_list]
+        ).invalidate_recordset(["funnel_assignment_ids"])
         return assignments
 
     @staticmethod
@@ -1197,9 +1049,10 @@ class CrmFunnelAllocation(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """SELECT id FROM crm_lead
-                    WHERE id = ANY(%s) AND active AND user_id IS NULL
+                    WHERE id = ANY(%s) AND %s
                       FOR NO KEY UPDATE SKIP LOCKED""",
                 leads.ids,
+                self._funnel_pool_sql("crm_lead"),
             )
         )
         free = {row[0] for row in self.env.cr.fetchall()}
@@ -1226,7 +1079,16 @@ class CrmFunnelAllocation(models.AbstractModel):
         # the rep may no longer read a customer another rep just took: this method
         # decides what the rep may take, from the locked rows below
         leads = leads.sudo()
-        company = leads.company_id[:1] or self.env.company
+        if len(leads.company_id) > 1:
+            raise UserError(self.env._("Claim the customers of one company at a time."))
+        company = leads.company_id or self.env.company
+        if company not in user.company_ids:
+            raise AccessError(
+                self.env._(
+                    "These customers belong to %(company)s, where you do not work.",
+                    company=company.name,
+                )
+            )
         cr = self.env.cr
         # one claim at a time per rep, and none while customers are being given to
         # them (see _funnel_lock_reps): the capacity below then holds at commit
@@ -1279,8 +1141,8 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "%(customers)s came back to the pool from you: you can claim it "
                     "again from %(date)s. Other reps can claim it now.",
                     customers=", ".join(waiting[:10].mapped("display_name")),
-                    date=format_date(
-                        self.env, max(barred[lead.id][1] for lead in waiting)
+                    date=self._funnel_format_date(
+                        max(barred[lead.id][1] for lead in waiting)
                     ),
                 )
             )
@@ -1373,7 +1235,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                         (cooling & readable)[:10].mapped("display_name")
                     )
                     or self.env._("This customer"),
-                    date=fields.Date.to_string(
+                    date=self._funnel_format_date(
                         min(cooling.mapped("funnel_cooldown_until"))
                     ),
                 )
@@ -1394,7 +1256,8 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "Another rep is claiming these customers, or the pool is being "
                     "allocated, at this very moment: %(customers)s. Try again in a "
                     "moment.",
-                    customers=", ".join(busy.mapped("display_name")),
+                    customers=", ".join((busy & readable)[:10].mapped("display_name"))
+                    or self.env._("%(count)s customers", count=len(busy)),
                 )
             )
         gone = taken - busy
@@ -1455,7 +1318,11 @@ class CrmFunnelAllocation(models.AbstractModel):
             lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS
         )
         others = leads - fat_first
-        plan = self._funnel_plan(fat_first, company, force=force)
+        # a leaver's opportunities and renewals go to the best sellers (SPEC 5.2,
+        # 5.3), not back to whoever discovered them
+        plan = self._funnel_plan(
+            fat_first, company, force=force, discoverer_first=False
+        )
         placed = self.env["crm.lead"].browse([lead.id for lead, _u, _t, _r in plan])
         back_to_pool = fat_first - placed
         orphans = back_to_pool.filtered(
@@ -1855,8 +1722,9 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_send_to_pool(self, leads, kind, reasons):
-        """Send held customers back to the pool: one write per rep, one chatter line
-        and one assignment of ``kind`` per customer (``reasons``: {lead id: why}).
+        """Send held customers back to the pool: one write per rep (and team), one
+        chatter line and one assignment of ``kind`` per customer (``reasons``:
+        {lead id: why}), in batches.
         The slot they held is free at once; the abandon figures do not change."""
         if not leads:
             return self.env["crm.funnel.assignment"]
@@ -1870,15 +1738,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         companies = {
             lead.id: lead.company_id.id or self.env.company.id for lead in leads
         }
-        by_rep = defaultdict(list)
+        batches = defaultdict(list)
         for lead in leads:
-            by_rep[lead.user_id.id].append(lead.id)
-        fast = self._funnel_fast_assign_safe()
-        for lead_ids in by_rep.values():
-            if fast:
-                self._funnel_fast_unassign(lead_ids)
-            else:
-                quiet.browse(lead_ids).write({"user_id": False})
+            batches[(lead.user_id.id, lead.team_id.id)].append(lead.id)
+        for (_uid, team_id), lead_ids in batches.items():
+            # crm's own write (see _funnel_apply), with the team it keeps
+            quiet.browse(lead_ids).write(
+                {"user_id": False, "team_id": team_id or False}
+            )
+        quiet.flush_model()
         kind_label = dict(
             self.env["crm.funnel.assignment"]
             ._fields["kind"]
@@ -1975,7 +1843,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             return Markup("%s: %s%s") % (
                 lead._get_html_link(),
                 self.env._(
-                    "returns on %(date)s", date=format_date(self.env, dues[lead.id])
+                    "returns on %(date)s", date=self._funnel_format_date(dues[lead.id])
                 ),
                 self.env._(" (%(rep)s)", rep=lead.user_id.name) if with_rep else "",
             )

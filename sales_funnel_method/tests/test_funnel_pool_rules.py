@@ -173,20 +173,6 @@ class TestFunnelReturn(FunnelPoolRulesCommon):
         self.assertIn("Unlocked by Rep Li", kept.message_ids[0].body)
         self.assertEqual(self._return_at(T0 + timedelta(days=100)), kept)
 
-    def test_a_return_leaves_what_crm_would(self):
-        """The return takes the salesperson off in SQL: the same as crm's write."""
-        self.company.funnel_return_contact_days = 10
-        returned, written = self._received(2)
-        self.assertTrue(self.Service._funnel_fast_assign_safe())
-        written.write({"user_id": False})
-        self.assertEqual(self._return_at(T0 + timedelta(days=10)), returned)
-        fields_ = ["user_id", "team_id", "company_id", "date_open", "day_open"]
-        (returned | written).invalidate_recordset()
-        self.assertEqual(
-            returned.read(fields_)[0] | {"id": 0}, written.read(fields_)[0] | {"id": 0}
-        )
-        self.assertFalse(returned.date_open)
-
     def test_return_in_batches(self):
         self.company.funnel_return_contact_days = 10
         leads = self._received(3) | self._received(2, user=self.user_rep_2)
@@ -871,11 +857,12 @@ class TestFunnelReturnPerformance(FunnelPoolRulesCommon):
         return queries
 
     def test_query_count_constant_in_customers(self):
-        # a query to select them, one to lock them, one UPDATE per rep, the chatter
-        # lines and the assignments in bulk, one notice (mail) per rep: 44 queries
-        self._return_queries(2, budget=50)  # warm-up
-        small = self._return_queries(5, budget=46)
-        large = self._return_queries(25, budget=46)
+        # a query to select them, one to lock them, crm's write per rep, the chatter
+        # lines and the assignments in batches (Odoo inserts 100 rows a query), one
+        # notice (mail) per rep: 50 queries for 2 reps
+        self._return_queries(2, budget=56)  # warm-up
+        small = self._return_queries(5, budget=52)
+        large = self._return_queries(25, budget=52)
         self.assertEqual(small, large)
 
 
