@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..models.crm_funnel_contact import CONTACT_KINDS
 
@@ -37,7 +38,7 @@ class CrmFunnelContactLog(models.TransientModel):
             raise UserError(
                 self.env._(
                     "The next contact is planned for today or later, not for %(date)s.",
-                    date=fields.Date.to_string(self.next_date),
+                    date=format_date(self.env, self.next_date),
                 )
             )
         lead = self.lead_id
