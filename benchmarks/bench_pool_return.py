@@ -21,10 +21,12 @@ The last line printed is the ratio of the job's time to the list edit's.
 """
 
 import argparse
+from unittest.mock import patch
 
 import common
 import datagen
 
+from odoo import fields
 from odoo.tools import SQL
 
 
@@ -36,10 +38,11 @@ def due_ages(env):
     env.flush_all()
     env.cr.execute(
         SQL(
-            """SELECT FLOOR(EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC'
-                                                 - (due.due - INTERVAL '1 day'))) / 86400)::int,
+            """SELECT FLOOR(EXTRACT(EPOCH FROM (%s - (due.due - INTERVAL '1 day')))
+                            / 86400)::int,
                       COUNT(*)
                  FROM (%s) due GROUP BY 1""",
+            fields.Datetime.now(),
             env["crm.funnel.allocation"]._funnel_return_sql(),
         )
     )
@@ -66,9 +69,10 @@ def selection(env, target):
     """The customers the job returns first: its own order, its batch size."""
     env.cr.execute(
         SQL(
-            """SELECT due.id FROM (%s) due WHERE due.due <= now() AT TIME ZONE 'UTC'
+            """SELECT due.id FROM (%s) due WHERE due.due <= %s
              ORDER BY due.user_id, due.id LIMIT %s""",
             env["crm.funnel.allocation"]._funnel_return_sql(),
+            fields.Datetime.now(),
             target,
         )
     )
@@ -117,6 +121,10 @@ def main(argv=None):
             moves_per_customer=args.moves_per_customer,
             seed=args.seed,
         )
+        # the same moment for every run: the same customers are due
+        now = fields.Datetime.now()
+        frozen = patch.object(fields.Datetime, "now", lambda *_args: now)
+        frozen.start()
         ages = due_ages(env)
         days = choose_days(ages, args.returned)
         held = sum(ages.values())
@@ -143,6 +151,7 @@ def main(argv=None):
                 )
                 if side not in best or result["time"] < best[side]["time"]:
                     best[side] = result
+        frozen.stop()
     if not args.keep:
         common.drop_database(args.db)
     job, edit = best["job"], best["list edit"]

@@ -1674,6 +1674,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         if not self._funnel_has_return_rules(companies):
             return Lead, 0
         cr = self.env.cr
+        # every held customer is read: PostgreSQL's JIT compilation of the query
+        # cost two thirds of its time at 100,000 customers, for nothing
+        cr.execute("SET LOCAL jit = off")
         cr.execute(
             SQL(
                 """SELECT due.id, due.rule, due.days FROM (%s) due
@@ -1683,6 +1686,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
         )
         rows = cr.fetchall()
+        cr.execute("SET LOCAL jit TO DEFAULT")
         batch = rows[:limit] if limit else rows
         if not batch:
             return Lead, 0
