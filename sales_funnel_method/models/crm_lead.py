@@ -364,7 +364,7 @@ class CrmLead(models.Model):
         dates = service._funnel_return_dates(self)
         now = fields.Datetime.now()
         for lead in self:
-            due, reason, notice_days = dates.get(lead.id, (False, False, 0))
+            due, reason, notice_days = dates.get(lead._origin.id, (False, False, 0))
             lead.funnel_return_date = due
             lead.funnel_return_reason = reason
             lead.funnel_returning_soon = bool(
