@@ -40,6 +40,7 @@
         "wizard/crm_funnel_workbook_views.xml",
         "wizard/crm_funnel_mapping_views.xml",
         "wizard/crm_funnel_restore_views.xml",
+        "wizard/crm_funnel_handback_wizard_views.xml",
         "views/sales_funnel_method_menus.xml",
     ],
     "demo": [

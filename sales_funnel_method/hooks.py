@@ -70,12 +70,14 @@ def uninstall_hook(env):
 
     Odoo deletes the records a module created when it is uninstalled; customers
     still sit in these stages, so their xml ids are set aside instead (and taken
-    back by a reinstall).
+    back by a reinstall). The index the addon adds to crm's table goes.
     """
     env.cr.execute(
         "UPDATE ir_model_data SET module = %s WHERE module = 'sales_funnel_method' AND model = 'crm.stage'",
         [KEPT_MODULE],
     )
+    # the duplicate check's index on a column of crm's own
+    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_company_name_index")
 
 
 def _load_deck_terms(env):

@@ -19,3 +19,4 @@ from . import crm_funnel_backfill
 from . import crm_funnel_demo
 from . import crm_funnel_dashboard
 from . import ir_http
+from . import res_partner

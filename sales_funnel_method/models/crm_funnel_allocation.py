@@ -1,8 +1,9 @@
 import logging
 import threading
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -43,6 +44,18 @@ DIRECTOR_GROUPS = (
     "sales_funnel_method.sales_funnel_method_group_director",
     "sales_team.group_sale_manager",
 )
+# the pool's rules that return held customers (issue 13): a company applies them
+# when one of these settings is above 0
+RETURN_RULE_FIELDS = (
+    "funnel_return_contact_days",
+    "funnel_return_contact_days_a",
+    "funnel_return_contact_days_b",
+    "funnel_return_contact_days_c",
+    "funnel_return_sign_days",
+)
+# the assignments that take a customer from its rep back to the pool without an
+# abandon: that rep waits the company's days before taking it again
+BACK_TO_POOL_KINDS = ("returned", "handback")
 
 
 class SalesForce(dict):
@@ -152,6 +165,14 @@ class CrmFunnelAllocation(models.AbstractModel):
         """
         Stage = self.env["crm.stage"]
         stage = Stage.browse(vals["stage_id"]) if vals.get("stage_id") else Stage
+        # 0. a lock is set through the service, within the rep's lock limit
+        if "funnel_locked" in vals and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "Lock and unlock customers with their Lock and Unlock buttons: a "
+                    "rep locks only what they hold, within their lock limit."
+                )
+            )
         # 1. abandoning is Abandon (Mark as Lost), on every path
         if stage.funnel_layer == "abandoned" and vals.get("active", True):
             dropped = leads.filtered(
@@ -275,6 +296,7 @@ class CrmFunnelAllocation(models.AbstractModel):
         for vals in vals_list:
             for name in PROTECTED_FIELDS:
                 vals.pop(name, None)
+            vals.pop("funnel_locked", None)  # locks go through _funnel_lock
         creator = self.env.user
         is_rep = bool(
             self.env["crm.team.member"]._funnel_memberships(self.env.company, creator)
@@ -658,16 +680,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         return rep["quota"] + company.funnel_discoverer_allowance - rep["holdings"]
 
     @api.model
-    def _funnel_reserved_for(self, lead, force, company):
+    def _funnel_reserved_for(self, lead, force, company, barred=None):
         """The discoverer a pool customer is reserved for (SPEC 4, 11), or None.
 
         A customer goes to the rep who discovered it first, within their allowance;
-        beyond it, or when that rep abandoned it, it follows the ranking.
+        beyond it, when that rep abandoned it, or while that rep waits to take it
+        again (``barred``: {lead id: (user id, until)}, see ``_funnel_barred``), it
+        follows the ranking.
         """
         discoverer = lead.funnel_discoverer_id.id
         if (
             discoverer in force
             and discoverer != lead.funnel_abandoned_by_id.id
+            and discoverer != (barred or {}).get(lead.id, (None,))[0]
             and self._funnel_discoverer_room(force[discoverer], company) > 0
         ):
             return discoverer
@@ -689,32 +714,34 @@ class CrmFunnelAllocation(models.AbstractModel):
         With the company's "keep customers in their team" setting, the customer's
         own team is tried first. Nobody receives beyond
         capacity, nobody set to receive nothing receives anything, and a customer
-        never goes back to the rep who abandoned it. Signed and implemented
+        never goes back to the rep who abandoned it, nor, for the company's
+        waiting days, to the rep it returned from. Signed and implemented
         customers (hand-overs) do not count against the quota.
 
         :return: list of (lead, user id, team id, reason) for the customers that
             found a rep; the others stay in the pool
         """
         force = self._funnel_sales_force(company) if force is None else force
+        barred = self._funnel_barred(leads, company)
         groups = self._funnel_team_groups(force)
         by_team = defaultdict(list)
         for uid, rep in force.items():
             for team_id in rep["team_ids"]:
                 by_team[team_id].append(uid)
 
-        def has_room(uid, abandoner, holding):
+        def has_room(uid, excluded, holding):
             rep = force[uid]
-            if rep["idle"] or uid == abandoner:
+            if rep["idle"] or uid in excluded:
                 return False
             return not holding or rep["holdings"] < rep["quota"]
 
-        def best_in(teams, own, abandoner, holding):
+        def best_in(teams, own, excluded, holding):
             """The best rep with room in ``teams``, and the team they take it in."""
             candidates = {
                 uid
                 for team_id in teams
                 for uid in by_team.get(team_id, ())
-                if has_room(uid, abandoner, holding)
+                if has_room(uid, excluded, holding)
             }
             if not candidates:
                 return None, None
@@ -738,7 +765,9 @@ class CrmFunnelAllocation(models.AbstractModel):
                 lead.create_date or now,
                 lead.id,
                 lead.team_id.id,
-                lead.funnel_abandoned_by_id.id,
+                # never to the rep who abandoned it, nor to the one it returned from
+                # while they wait
+                (lead.funnel_abandoned_by_id.id, barred.get(lead.id, (None,))[0]),
                 lead.funnel_layer in HOLDING_LAYERS,
                 lead,
             )
@@ -746,10 +775,10 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
         in_team = company.funnel_allocate_in_team
         plan = []
-        for _grade, _date, _id, own, abandoner, holding, lead in rows:
+        for _grade, _date, _id, own, excluded, holding, lead in rows:
             uid = reason = team_id = None
             discoverer = (
-                self._funnel_reserved_for(lead, force, company)
+                self._funnel_reserved_for(lead, force, company, barred)
                 if discoverer_first
                 else None
             )
@@ -762,7 +791,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                         [team for team in group if team != own] for group in groups
                     ]
                 for teams in sequence:
-                    uid, team_id = best_in(teams, own, abandoner, holding)
+                    uid, team_id = best_in(teams, own, excluded, holding)
                     if uid:
                         reason = "ranking"
                         break
@@ -905,6 +934,8 @@ class CrmFunnelAllocation(models.AbstractModel):
         assignments = self._funnel_insert_assignments(vals_list)
         if kind != "claim":
             self._funnel_notify_reps(batches, kind_label)
+        # who holds the customers decides whose contact details are masked
+        self.env["res.partner"].invalidate_model(["funnel_contact_masked"])
         return assignments
 
     def _funnel_log_chatter(self, bodies):
@@ -1176,6 +1207,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "the support group to change it in Reps & Quotas first."
                 )
             )
+        self._funnel_check_claim_limit(user, company, len(leads))
         self.env["crm.lead"].flush_model(
             ["active", "user_id", "funnel_layer", "funnel_layer_date", "company_id"]
         )
@@ -1198,9 +1230,25 @@ class CrmFunnelAllocation(models.AbstractModel):
         if taken:
             self._funnel_refuse_claim(taken, readable)
         leads.invalidate_recordset(["user_id", "active"])
+        barred = self._funnel_barred(leads, company)
+        waiting = leads.filtered(
+            lambda lead: barred.get(lead.id, (None,))[0] == user.id
+        )
+        if waiting:
+            raise UserError(
+                self.env._(
+                    "%(customers)s came back to the pool from you: you can claim it "
+                    "again from %(date)s. Other reps can claim it now.",
+                    customers=", ".join(waiting[:10].mapped("display_name")),
+                    date=self._funnel_format_date(
+                        max(barred[lead.id][1] for lead in waiting)
+                    ),
+                )
+            )
         reserved = leads.filtered(
             lambda lead: (
-                self._funnel_reserved_for(lead, force, company) not in (None, user.id)
+                self._funnel_reserved_for(lead, force, company, barred)
+                not in (None, user.id)
             )
         )
         if reserved:
@@ -1500,8 +1548,9 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _cron_funnel_daily(self, batch_size=1000):
-        """Daily: release cooled-down abandoned customers, then allocate the pool of
-        every company that asked for automatic allocation.
+        """Daily: release cooled-down abandoned customers, return to the pool the
+        customers the pool's rules take back (and warn of those returning soon),
+        then allocate the pool of every company that asked for automatic allocation.
 
         Each step is a transaction of its own, retried on conflicts. A company
         whose allocation fails does not keep the others from theirs; the job then
@@ -1516,6 +1565,15 @@ class CrmFunnelAllocation(models.AbstractModel):
                 done=len(released), remaining=remaining
             )
             return
+        returned, remaining = self._funnel_retrying(
+            lambda: self.sudo()._funnel_return_due(limit=batch_size)
+        )
+        if remaining:
+            self.env["ir.cron"]._notify_progress(
+                done=len(returned), remaining=remaining
+            )
+            return
+        self._funnel_retrying(lambda: self.sudo()._funnel_warn_returning())
         companies = (
             self.env["res.company"].sudo().search([("funnel_auto_allocate", "=", True)])
         )
@@ -1544,3 +1602,982 @@ class CrmFunnelAllocation(models.AbstractModel):
                     companies=", ".join(failed),
                 )
             )
+
+    # ------------------------------------------------------------
+    # THE POOL'S RULES (公海规则): return, hand back, lock, limits, masking, duplicates
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_has_return_rules(self, companies):
+        """Whether one of ``companies`` returns held customers to the pool."""
+        return any(
+            company[fname] for company in companies for fname in RETURN_RULE_FIELDS
+        )
+
+    @api.model
+    def _funnel_return_sql(self, lead_ids=None):
+        """SQL: the held customers a rule of their company returns to the pool, and when.
+
+        A customer of the Resource to Intent layers held by a rep, not locked,
+        returns when the rep has not contacted it for the company's days (per
+        grade when set: 0 is the general number), counted from its latest contact
+        or from when the rep received it (the latest assignment with a rep, else
+        the day it got its salesperson), or when it is not signed the company's
+        days after that receipt. Signed, implemented, abandoned and locked
+        customers never return.
+
+        Rows: id, user_id, team_id, company_id, grade, notice_days (the company's
+        warning days), due (when it returns), rule ("contact" or "sign") and
+        days (the rule's days). A customer without a company follows the current
+        company's settings.
+        """
+        company = self.env.company
+
+        def setting(fname):
+            return SQL(
+                "COALESCE(%s, %s)",
+                SQL.identifier("company", fname),
+                company[fname] or 0,
+            )
+
+        self.env["crm.lead"].flush_model(
+            [
+                "active",
+                "user_id",
+                "team_id",
+                "company_id",
+                "funnel_layer",
+                "funnel_grade",
+                "funnel_locked",
+                "date_open",
+            ]
+        )
+        self.env["crm.funnel.assignment"].flush_model(["lead_id", "user_id", "date"])
+        self.env["crm.funnel.contact"].flush_model(["lead_id", "date"])
+        self.env["res.company"].flush_model(
+            [*RETURN_RULE_FIELDS, "funnel_return_notice_days"]
+        )
+        return SQL(
+            """
+            SELECT held.id, held.user_id, held.team_id, held.company_id, held.grade,
+                   held.notice_days,
+                   LEAST(held.contact_due, held.sign_due) AS due,
+                   CASE WHEN held.contact_due IS NULL OR held.sign_due < held.contact_due
+                        THEN 'sign' ELSE 'contact' END AS rule,
+                   CASE WHEN held.contact_due IS NULL OR held.sign_due < held.contact_due
+                        THEN held.sign_days ELSE held.contact_days END AS days
+              FROM (
+                SELECT lead.id, lead.user_id, lead.team_id, lead.company_id,
+                       lead.funnel_grade AS grade, rule.contact_days, rule.sign_days,
+                       rule.notice_days,
+                       GREATEST(received.date, contact.date)
+                           + rule.contact_days * INTERVAL '1 day' AS contact_due,
+                       received.date + rule.sign_days * INTERVAL '1 day' AS sign_due
+                  FROM crm_lead lead
+                  LEFT JOIN res_company company ON company.id = lead.company_id
+                 CROSS JOIN LATERAL (
+                       SELECT COALESCE(
+                                  NULLIF(CASE lead.funnel_grade WHEN 'a' THEN %(a)s
+                                                                WHEN 'b' THEN %(b)s
+                                                                WHEN 'c' THEN %(c)s END, 0),
+                                  NULLIF(%(contact)s, 0)) AS contact_days,
+                              NULLIF(%(sign)s, 0) AS sign_days,
+                              %(notice)s AS notice_days
+                   ) rule
+                 CROSS JOIN LATERAL (
+                       SELECT COALESCE(MAX(assignment.date), lead.date_open, lead.create_date) AS date
+                         FROM crm_funnel_assignment assignment
+                        WHERE assignment.lead_id = lead.id AND assignment.user_id IS NOT NULL
+                   ) received
+                  LEFT JOIN LATERAL (
+                       SELECT MAX(contact.date) AS date
+                         FROM crm_funnel_contact contact
+                        WHERE contact.lead_id = lead.id
+                   ) contact ON rule.contact_days IS NOT NULL
+                 WHERE lead.active AND lead.user_id IS NOT NULL
+                   AND lead.funnel_layer = ANY(%(layers)s)
+                   AND lead.funnel_locked IS NOT TRUE
+                   AND (rule.contact_days IS NOT NULL OR rule.sign_days IS NOT NULL)
+                   %(only)s
+              ) held
+            """,
+            a=setting("funnel_return_contact_days_a"),
+            b=setting("funnel_return_contact_days_b"),
+            c=setting("funnel_return_contact_days_c"),
+            contact=setting("funnel_return_contact_days"),
+            sign=setting("funnel_return_sign_days"),
+            notice=setting("funnel_return_notice_days"),
+            layers=list(HOLDING_LAYERS),
+            only=SQL("AND lead.id = ANY(%s)", lead_ids)
+            if lead_ids is not None
+            else SQL(),
+        )
+
+    @api.model
+    def _funnel_return_reason(self, rule, days):
+        if rule == "sign":
+            return self.env._(
+                "not signed within %(days)s days of being received", days=days
+            )
+        return self.env._("no contact for %(days)s days", days=days)
+
+    @api.model
+    def _funnel_return_dates(self, leads):
+        """{lead id: (when it returns to the pool, why, the warning days)} of the
+        customers of ``leads`` that a rule returns, in one query."""
+        leads = leads._origin
+        if not leads or not self._funnel_has_return_rules(
+            leads.company_id | self.env.company
+        ):
+            return {}
+        self.env.cr.execute(
+            SQL(
+                "SELECT due.id, due.due, due.rule, due.days, due.notice_days FROM (%s) due",
+                self._funnel_return_sql(leads.ids),
+            )
+        )
+        return {
+            lead_id: (due, self._funnel_return_reason(rule, days), notice_days)
+            for lead_id, due, rule, days, notice_days in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _funnel_returning_soon_sql(self):
+        """SQL subquery of the customers returning to the pool within their company's
+        warning days, or None when no company the user works in has such rules."""
+        companies = self.env.companies | self.env.company
+        if not self._funnel_has_return_rules(companies) or not any(
+            companies.mapped("funnel_return_notice_days")
+        ):
+            return None
+        return SQL(
+            """(SELECT due.id FROM (%s) due
+                 WHERE due.notice_days > 0
+                   AND due.due <= %s + due.notice_days * INTERVAL '1 day')""",
+            self._funnel_return_sql(),
+            fields.Datetime.now(),
+        )
+
+    @api.model
+    def _funnel_return_due(self, limit=None):
+        """Return to the pool the customers a rule takes back today (the daily job).
+
+        One query selects them, in batches of ``limit``; each rep's customers
+        leave them in one write; each gets a chatter line and an assignment of
+        kind "returned" with the reason, and each rep one notice listing them.
+        A customer someone is changing at this moment is left for the next run.
+        :return: (the returned customers, how many are left to return)
+        """
+        Lead = self.env["crm.lead"].sudo()
+        companies = self.env["res.company"].sudo().search([])
+        if not self._funnel_has_return_rules(companies):
+            return Lead, 0
+        cr = self.env.cr
+        # every held customer is read: PostgreSQL's JIT compilation of the query
+        # cost two thirds of its time at 100,000 customers, for nothing
+        cr.execute("SET LOCAL jit = off")
+        cr.execute(
+            SQL(
+                """SELECT due.id, due.rule, due.days FROM (%s) due
+                    WHERE due.due <= %s ORDER BY due.user_id, due.id""",
+                self._funnel_return_sql(),
+                fields.Datetime.now(),
+            )
+        )
+        rows = cr.fetchall()
+        cr.execute("SET LOCAL jit TO DEFAULT")
+        batch = rows[:limit] if limit else rows
+        if not batch:
+            return Lead, 0
+        cr.execute(
+            SQL(
+                """SELECT id FROM crm_lead WHERE id = ANY(%s) AND user_id IS NOT NULL
+                      FOR NO KEY UPDATE SKIP LOCKED""",
+                [row[0] for row in batch],
+            )
+        )
+        free = {row[0] for row in cr.fetchall()}
+        reasons = {
+            lead_id: self._funnel_return_reason(rule, days)
+            for lead_id, rule, days in batch
+            if lead_id in free
+        }
+        leads = Lead.browse(list(reasons))
+        by_rep = defaultdict(list)
+        for lead in leads:
+            by_rep[lead.user_id].append(lead)
+        self._funnel_send_to_pool(leads, "returned", reasons)
+        for rep, returned in by_rep.items():
+            self._funnel_notify_list(
+                rep,
+                self.env._(
+                    "%(count)s customers returned to the pool", count=len(returned)
+                ),
+                self.env._(
+                    "The customer pool's rules took these customers back from you:"
+                ),
+                [
+                    Markup("%s: %s") % (lead._get_html_link(), reasons[lead.id])
+                    for lead in returned
+                ],
+            )
+        return leads, len(rows) - len(batch)
+
+    @api.model
+    def _funnel_send_to_pool(self, leads, kind, reasons):
+        """Send held customers back to the pool: one write per rep (and team), one
+        chatter line and one assignment of ``kind`` per customer (``reasons``:
+        {lead id: why}), in batches.
+        The slot they held is free at once; the abandon figures do not change."""
+        if not leads:
+            return self.env["crm.funnel.assignment"]
+        leads = leads.sudo()
+        quiet = leads.with_context(
+            tracking_disable=True,
+            mail_auto_subscribe_no_notify=True,
+            funnel_assigning=True,
+        )
+        previous = {lead.id: lead.user_id for lead in leads}
+        companies = {
+            lead.id: lead.company_id.id or self.env.company.id for lead in leads
+        }
+        batches = defaultdict(list)
+        for lead in leads:
+            batches[(lead.user_id.id, lead.team_id.id)].append(lead.id)
+        for (_uid, team_id), lead_ids in batches.items():
+            # crm's own write (see _funnel_apply), with the team it keeps
+            quiet.browse(lead_ids).write(
+                {"user_id": False, "team_id": team_id or False}
+            )
+        quiet.flush_model()
+        kind_label = dict(
+            self.env["crm.funnel.assignment"]
+            ._fields["kind"]
+            ._description_selection(self.env)
+        )[kind]
+        bodies, vals_list = {}, []
+        for lead in leads:
+            rep, why = previous[lead.id], reasons[lead.id]
+            bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
+                "%(kind)s: back to the customer pool from %(rep)s. Why: %(why)s",
+                kind=kind_label,
+                rep=rep.name,
+                why=why,
+            )
+            vals_list.append(
+                {
+                    "lead_id": lead.id,
+                    "kind": kind,
+                    "user_id": False,
+                    "previous_user_id": rep.id,
+                    "team_id": lead.team_id.id or False,
+                    "assigned_by_id": self.env.user.id,
+                    "grade": lead.funnel_grade or False,
+                    "layer": lead.funnel_layer or False,
+                    "reason": why,
+                    "handover_id": False,
+                    "company_id": companies[lead.id],
+                }
+            )
+        self._funnel_log_chatter(bodies)
+        assignments = self._funnel_insert_assignments(vals_list)
+        self.env["res.partner"].invalidate_model(["funnel_contact_masked"])
+        return assignments
+
+    @api.model
+    def _funnel_notify_list(self, user, subject, intro, lines):
+        """One notice to ``user`` listing ``lines`` (Markup), instead of one per customer."""
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            intro,
+            Markup().join(Markup("<li>%s</li>") % line for line in lines),
+        )
+        self.env["mail.thread"].sudo().message_notify(
+            partner_ids=user.partner_id.ids,
+            subject=subject,
+            body=body,
+            model="res.users",
+            res_id=user.id,
+        )
+
+    @api.model
+    def _funnel_warn_returning(self):
+        """Warn each rep, once a day, of their customers returning to the pool within
+        their company's warning days (提前提醒), and each team manager of the
+        team's: one notice each, listing the customers and when they return."""
+        today = fields.Date.context_today(self)
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search(
+                [
+                    ("funnel_return_notice_days", ">", 0),
+                    "|",
+                    ("funnel_return_warned_date", "=", False),
+                    ("funnel_return_warned_date", "<", today),
+                ]
+            )
+            .filtered(lambda company: self._funnel_has_return_rules(company))
+        )
+        if not companies:
+            return self.env["crm.lead"]
+        self.env.cr.execute(
+            SQL(
+                """SELECT due.id, due.due FROM (%s) due
+                    WHERE due.notice_days > 0
+                      AND due.due <= %s + due.notice_days * INTERVAL '1 day'
+                      AND COALESCE(due.company_id, %s) = ANY(%s)
+                 ORDER BY due.due, due.id""",
+                self._funnel_return_sql(),
+                fields.Datetime.now(),
+                self.env.company.id,
+                companies.ids,
+            )
+        )
+        dues = dict(self.env.cr.fetchall())
+        leads = self.env["crm.lead"].sudo().browse(list(dues))
+        by_rep, by_manager = defaultdict(list), defaultdict(list)
+        for lead in leads:
+            by_rep[lead.user_id].append(lead)
+            if lead.team_id.user_id:
+                by_manager[lead.team_id.user_id].append(lead)
+
+        def line(lead, with_rep=False):
+            # the translated wording is trusted, the customer's link is Markup
+            return Markup("%s: %s%s") % (
+                lead._get_html_link(),
+                self.env._(
+                    "returns on %(date)s", date=self._funnel_format_date(dues[lead.id])
+                ),
+                self.env._(" (%(rep)s)", rep=lead.user_id.name) if with_rep else "",
+            )
+
+        for rep, returning in by_rep.items():
+            self._funnel_notify_list(
+                rep,
+                self.env._(
+                    "%(count)s customers return to the pool soon", count=len(returning)
+                ),
+                self.env._(
+                    "Contact these customers (or sign them) before they return to the "
+                    "pool:"
+                ),
+                [line(lead) for lead in returning],
+            )
+        for manager, returning in by_manager.items():
+            self._funnel_notify_list(
+                manager,
+                self.env._(
+                    "%(count)s customers of your teams return to the pool soon",
+                    count=len(returning),
+                ),
+                self.env._(
+                    "These customers of your teams return to the pool unless their reps "
+                    "contact (or sign) them:"
+                ),
+                [line(lead, with_rep=True) for lead in returning],
+            )
+        if leads:
+            companies.write({"funnel_return_warned_date": today})
+        return leads
+
+    @api.model
+    def _funnel_hand_back(self, leads, reason):
+        """A rep hands customers back to the pool (放入公海) without abandoning them.
+
+        The holder does it (or their team manager, the support group, a director),
+        with a reason; the customers are in the pool at once for everyone else,
+        with their whole history. Locked customers are unlocked first.
+        """
+        user = self.env.user
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                self.env._("Say why you hand these customers back to the pool.")
+            )
+        leads = leads.sudo()
+        allocator = self._funnel_is_allocator()
+        foreign = leads.filtered(
+            lambda lead: (
+                not allocator and lead.user_id != user and lead.team_id.user_id != user
+            )
+        )
+        if foreign:
+            raise AccessError(
+                self.env._(
+                    "You can hand back only the customers you hold (or those of the "
+                    "teams you lead): %(customers)s",
+                    customers=", ".join(foreign[:10].mapped("display_name")),
+                )
+            )
+        wrong = leads.filtered(
+            lambda lead: (
+                not lead.active
+                or not lead.user_id
+                or lead.funnel_layer not in HOLDING_LAYERS
+            )
+        )
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Only held customers of the Resource to Intent layers go back to the "
+                    "pool (signed customers stay with a rep; abandon a customer with "
+                    "Abandon): %(customers)s",
+                    customers=", ".join(wrong[:10].mapped("display_name")),
+                )
+            )
+        locked = leads.filtered("funnel_locked")
+        if locked:
+            raise UserError(
+                self.env._(
+                    "%(customers)s is locked: unlock it first.",
+                    customers=", ".join(locked[:10].mapped("display_name")),
+                )
+            )
+        why = self.env._(
+            "handed back by %(user)s: %(reason)s", user=user.name, reason=reason
+        )
+        return self._funnel_send_to_pool(
+            leads, "handback", dict.fromkeys(leads.ids, why)
+        )
+
+    @api.model
+    def _funnel_barred(self, leads, company):
+        """The previous owners waiting to take customers again:
+        {lead id: (user id, until)} for the customers of ``leads`` whose latest
+        assignment sent them back to the pool from a rep (returned by the rules, or
+        handed back) less than the company's waiting days ago. Abandoned customers
+        keep their own cool-down instead."""
+        days = company.funnel_return_bar_days
+        if not days or not leads:
+            return {}
+        self.env["crm.funnel.assignment"].flush_model(
+            ["lead_id", "kind", "previous_user_id", "date"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (lead_id) lead_id, kind, previous_user_id, date
+                     FROM crm_funnel_assignment
+                    WHERE lead_id = ANY(%s)
+                 ORDER BY lead_id, date DESC, id DESC""",
+                list(leads._origin.ids),
+            )
+        )
+        now = fields.Datetime.now()
+        barred = {}
+        for lead_id, kind, user_id, date in self.env.cr.fetchall():
+            until = date + timedelta(days=days)
+            if kind in BACK_TO_POOL_KINDS and user_id and until > now:
+                barred[lead_id] = (user_id, until)
+        return barred
+
+    @api.model
+    def _funnel_check_claim_limit(self, user, company, count):
+        """At most the company's number of claims a day per rep (每日领取上限), the day
+        being the rep's own (their time zone)."""
+        limit = company.funnel_claim_daily_limit
+        if not limit:
+            return
+        tz = pytz.timezone(user.tz or "UTC")
+        local_today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+
+        def day_start(day):
+            start = tz.localize(datetime.combine(day, time.min))
+            return start.astimezone(pytz.utc).replace(tzinfo=None)
+
+        self.env["crm.funnel.assignment"].flush_model(["kind", "user_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT COUNT(*) FROM crm_funnel_assignment
+                    WHERE kind = 'claim' AND user_id = %s AND date >= %s""",
+                user.id,
+                day_start(local_today),
+            )
+        )
+        claimed = self.env.cr.fetchone()[0]
+        if claimed + count <= limit:
+            return
+        if claimed < limit:
+            raise UserError(
+                self.env._(
+                    "You may claim %(limit)s customers a day and claimed %(claimed)s "
+                    "today: you can claim %(left)s more today, not %(count)s.",
+                    limit=limit,
+                    claimed=claimed,
+                    left=limit - claimed,
+                    count=count,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "You claimed %(limit)s customers today, the most a rep claims in a day: "
+                "you can claim again tomorrow, %(date)s.",
+                limit=limit,
+                date=format_date(self.env, local_today + timedelta(days=1)),
+            )
+        )
+
+    @api.model
+    def _funnel_lock_limits(self, users, company):
+        """How many customers each user may lock in ``company``: {user id: limit},
+        their largest override among their memberships, else the company's."""
+        limits = dict.fromkeys(users.ids, company.funnel_lock_limit)
+        overrides = defaultdict(int)
+        for member in self.env["crm.team.member"]._funnel_memberships(company, users):
+            uid = member.user_id.id
+            overrides[uid] = max(overrides[uid], member.funnel_lock_limit_override)
+        for uid, override in overrides.items():
+            if override:
+                limits[uid] = override
+        return limits
+
+    @api.model
+    def _funnel_locked_counts(self, user_ids):
+        """Customers each user holds locked: {user id: count}."""
+        if not user_ids:
+            return {}
+        self.env["crm.lead"].flush_model(
+            ["active", "user_id", "funnel_layer", "funnel_locked"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """SELECT user_id, COUNT(*) FROM crm_lead
+                    WHERE active AND funnel_locked AND user_id = ANY(%s)
+                      AND funnel_layer = ANY(%s)
+                 GROUP BY user_id""",
+                list(user_ids),
+                list(HOLDING_LAYERS),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _funnel_returned_counts(self, user_ids):
+        """{(user id, kind): customers that left the user for the pool}, for the kinds
+        "returned" (by the rules) and "handback" (by the rep)."""
+        if not user_ids:
+            return {}
+        self.env["crm.funnel.assignment"].flush_model(["previous_user_id", "kind"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT previous_user_id, kind, COUNT(*) FROM crm_funnel_assignment
+                    WHERE previous_user_id = ANY(%s) AND kind = ANY(%s)
+                 GROUP BY previous_user_id, kind""",
+                list(user_ids),
+                list(BACK_TO_POOL_KINDS),
+            )
+        )
+        return {(uid, kind): count for uid, kind, count in self.env.cr.fetchall()}
+
+    @api.model
+    def _funnel_lock(self, leads, lock=True):
+        """Lock (锁定) or unlock customers, each in their chatter.
+
+        A rep locks customers they hold in the Resource to Intent layers, up to
+        their lock limit; locked customers never return to the pool
+        automatically. The holder unlocks them, and so do their team manager,
+        the support group and the directors.
+        """
+        user = self.env.user
+        leads = leads.sudo()
+        if lock:
+            wrong = leads.filtered(
+                lambda lead: (
+                    lead.user_id != user
+                    or not lead.active
+                    or lead.funnel_layer not in HOLDING_LAYERS
+                )
+            )
+            if wrong:
+                raise UserError(
+                    self.env._(
+                        "You can lock only customers you hold in the Resource to Intent "
+                        "layers: %(customers)s",
+                        customers=", ".join(wrong[:10].mapped("display_name")),
+                    )
+                )
+            changed = leads.filtered(lambda lead: not lead.funnel_locked)
+            company = leads.company_id[:1] or self.env.company
+            # two locks at once by one rep must not pass the limit together
+            self._funnel_lock_reps([user.id])
+            limit = self._funnel_lock_limits(user, company).get(user.id, 0)
+            if not limit:
+                raise UserError(
+                    self.env._(
+                        "Locking customers is off for you: the company's limit and your "
+                        "own in Reps & Quotas are 0."
+                    )
+                )
+            locked = self._funnel_locked_counts([user.id]).get(user.id, 0)
+            if locked + len(changed) > limit:
+                raise UserError(
+                    self.env._(
+                        "You may lock %(limit)s customers and have locked %(count)s: "
+                        "unlock one first.",
+                        limit=limit,
+                        count=locked,
+                    )
+                )
+            text = self.env._(
+                "Locked by %(user)s: it does not return to the pool automatically.",
+                user=user.name,
+            )
+        else:
+            allocator = self._funnel_is_allocator()
+            foreign = leads.filtered(
+                lambda lead: (
+                    not allocator
+                    and lead.user_id != user
+                    and lead.team_id.user_id != user
+                )
+            )
+            if foreign:
+                raise AccessError(
+                    self.env._(
+                        "You can unlock only the customers you hold (or those of the "
+                        "teams you lead): %(customers)s",
+                        customers=", ".join(foreign[:10].mapped("display_name")),
+                    )
+                )
+            changed = leads.filtered("funnel_locked")
+            text = self.env._("Unlocked by %(user)s.", user=user.name)
+        if changed:
+            changed.write({"funnel_locked": lock})
+            self._funnel_log_chatter(
+                dict.fromkeys(changed.ids, Markup("<p>%s</p>") % text)
+            )
+        return changed
+
+    @api.model
+    def _funnel_end_locks(self, leads, previous_users):
+        """A lock is its rep's: it ends when the customer changes hands."""
+        ended = leads.filtered(
+            lambda lead: (
+                lead.funnel_locked
+                and lead.user_id.id != (previous_users.get(lead.id) or False)
+            )
+        )
+        if ended:
+            ended.sudo().write({"funnel_locked": False})
+            self._funnel_log_chatter(
+                dict.fromkeys(
+                    ended.ids,
+                    Markup("<p>%s</p>")
+                    % self.env._("Unlocked: the customer changed hands."),
+                )
+            )
+
+    # masking the contact details of pool customers
+
+    @api.model
+    def _funnel_masks_contacts(self, companies):
+        """Whether the current user reads pool customers' contact details masked in
+        one of ``companies``: reps and team managers do, when the company says so;
+        the support group and directors never."""
+        if self.env.su or not any(companies.mapped("funnel_mask_pool_contacts")):
+            return False
+        return not self._funnel_is_allocator()
+
+    @api.model
+    def _funnel_masked_leads(self, leads):
+        """The customers of ``leads`` whose contact details the current user reads
+        masked: the company's (pool and cold storage, see ``_funnel_company_held``)."""
+        Lead = self.env["crm.lead"]
+        if not self._funnel_masks_contacts(leads.company_id | self.env.company):
+            return Lead
+        return self._funnel_company_held(leads).filtered(
+            lambda lead: (lead.company_id or self.env.company).funnel_mask_pool_contacts
+        )
+
+    @api.model
+    def _funnel_masked_partners(self, partners):
+        """The contacts of ``partners`` whose details the current user reads masked:
+        those of a company (commercial entity) that has a customer in the pool or in
+        cold storage, when the user holds none of its customers. The users' own
+        contacts and the companies' are never masked."""
+        Partner = self.env["res.partner"]
+        partner_ids = [pid for pid in partners._origin.ids if pid]
+        if not partner_ids or not self._funnel_masks_contacts(
+            self.env.companies | self.env.company
+        ):
+            return Partner
+        self.env["crm.lead"].flush_model(
+            ["partner_id", "user_id", "funnel_layer", "active", "company_id"]
+        )
+        Partner.flush_model(["commercial_partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT partner.id FROM res_partner partner
+                    WHERE partner.id = ANY(%(ids)s)
+                      AND NOT EXISTS (SELECT 1 FROM res_users users
+                                       WHERE users.partner_id = partner.id)
+                      AND NOT EXISTS (SELECT 1 FROM res_company own
+                                       WHERE own.partner_id = partner.commercial_partner_id)
+                      AND EXISTS (
+                          SELECT 1 FROM crm_lead lead
+                            JOIN res_partner customer ON customer.id = lead.partner_id
+                            LEFT JOIN res_company company ON company.id = lead.company_id
+                           WHERE customer.commercial_partner_id = partner.commercial_partner_id
+                             AND lead.user_id IS NULL AND lead.funnel_layer IS NOT NULL
+                             AND COALESCE(company.funnel_mask_pool_contacts, %(default)s))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM crm_lead lead
+                            JOIN res_partner customer ON customer.id = lead.partner_id
+                           WHERE customer.commercial_partner_id = partner.commercial_partner_id
+                             AND lead.user_id = %(uid)s AND lead.active)""",
+                ids=partner_ids,
+                default=bool(self.env.company.funnel_mask_pool_contacts),
+                uid=self.env.uid,
+            )
+        )
+        return Partner.browse([row[0] for row in self.env.cr.fetchall()])
+
+    # duplicates (查重 / 撞单)
+
+    @api.model
+    def _funnel_duplicate_matches(self, candidates):
+        """The funnel customers the company already has that match ``candidates``, in
+        one query whatever their number (an import's batch).
+
+        crm's own similar-lead criteria (the sanitized phone, the email's company
+        domain, the same commercial entity) and the company name, without case or
+        surrounding spaces. Abandoned customers in cold storage count: the company
+        has them.
+
+        :param list candidates: dicts with ``key``, ``exclude`` (a lead id that is
+            the candidate itself), ``before`` (only customers created before this
+            id, for the leads of one create), ``company_id``, ``name``, ``phone``
+            (sanitized), ``email`` (crm's email domain criterion), ``commercial_id``
+        :return: {key: crm.lead (sudo)}
+        """
+        if not candidates:
+            return {}
+        Lead = self.env["crm.lead"].sudo()
+        Lead.flush_model(
+            [
+                "phone_sanitized",
+                "email_domain_criterion",
+                "partner_name",
+                "partner_id",
+                "funnel_layer",
+                "active",
+                "company_id",
+            ]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        columns = {
+            "key": "int",
+            "exclude": "int",
+            "before": "int",
+            "company_id": "int",
+            "name": "varchar",
+            "phone": "varchar",
+            "email": "varchar",
+            "commercial_id": "int",
+        }
+        self.env.cr.execute(
+            SQL(
+                """WITH candidate AS (
+                       SELECT * FROM unnest(%(arrays)s) AS candidate(%(names)s)
+                   ), matched AS (
+                       SELECT candidate.key, lead.id FROM candidate
+                         JOIN crm_lead lead ON lead.phone_sanitized = candidate.phone
+                       UNION
+                       SELECT candidate.key, lead.id FROM candidate
+                         JOIN crm_lead lead ON lead.email_domain_criterion = candidate.email
+                       UNION
+                       SELECT candidate.key, lead.id FROM candidate
+                         JOIN crm_lead lead
+                           ON lower(btrim(lead.partner_name)) = lower(btrim(candidate.name))
+                       UNION
+                       SELECT candidate.key, lead.id FROM candidate
+                         JOIN res_partner partner
+                           ON partner.commercial_partner_id = candidate.commercial_id
+                         JOIN crm_lead lead ON lead.partner_id = partner.id
+                   )
+                   SELECT matched.key, lead.id
+                     FROM matched
+                     JOIN candidate ON candidate.key = matched.key
+                     JOIN crm_lead lead ON lead.id = matched.id
+                    WHERE lead.funnel_layer IS NOT NULL
+                      AND (lead.active OR lead.funnel_layer = 'abandoned')
+                      AND lead.id IS DISTINCT FROM candidate.exclude
+                      AND (candidate.before IS NULL OR lead.id < candidate.before)
+                      AND (lead.company_id IS NULL OR candidate.company_id IS NULL
+                           OR lead.company_id = candidate.company_id)
+                 ORDER BY matched.key, lead.id""",
+                arrays=SQL(", ").join(
+                    SQL(
+                        "%s::" + kind + "[]",
+                        [candidate.get(column) or None for candidate in candidates],
+                    )
+                    for column, kind in columns.items()
+                ),
+                names=SQL(", ").join(SQL.identifier(column) for column in columns),
+            )
+        )
+        matches = defaultdict(list)
+        rows = self.env.cr.fetchall()
+        for key, lead_id in rows:
+            matches[key].append(lead_id)
+        # one prefetch for all of them: their holders are read in one query
+        every = tuple({lead_id for _key, lead_id in rows})
+        return {
+            key: Lead.browse(ids).with_prefetch(every) for key, ids in matches.items()
+        }
+
+    @api.model
+    def _funnel_duplicate_candidate(self, lead, key, before=None):
+        name = (lead.partner_name or "").strip()
+        return {
+            "key": key,
+            "exclude": lead._origin.id or None,
+            "before": before,
+            "company_id": lead.company_id.id or self.env.company.id,
+            "name": name or None,
+            "phone": lead.phone_sanitized or None,
+            "email": lead.email_domain_criterion or None,
+            "commercial_id": lead.partner_id.commercial_partner_id.id or None,
+        }
+
+    @api.model
+    def _funnel_duplicate_conflicts(self, lead, matches):
+        """The customers of ``matches`` another rep holds, or the company holds
+        (pool, cold storage): working ``lead`` beside them is 撞单."""
+        return matches.filtered(
+            lambda match: not match.user_id or match.user_id != lead.user_id
+        )
+
+    @api.model
+    def _funnel_describe_holders(self, matches):
+        parts = []
+        for match in matches[:10]:
+            if match.user_id:
+                where = self.env._("held by %(rep)s", rep=match.user_id.name)
+            elif not match.active:
+                where = self.env._("abandoned, cooling down")
+            else:
+                where = self.env._("in the pool")
+            parts.append(
+                self.env._(
+                    "%(customer)s (%(where)s)", customer=match.display_name, where=where
+                )
+            )
+        return ", ".join(parts)
+
+    @api.model
+    def _funnel_duplicate_policy(self, lead):
+        return (lead.company_id or self.env.company).funnel_duplicate_check or "off"
+
+    @api.model
+    def _funnel_check_duplicates(self, leads):
+        """查重 on create and import: new funnel customers that match customers the
+        company already has.
+
+        With the company's duplicate check set to refuse, those matching a customer
+        held by another rep, in the pool or cooling down are refused (nothing is
+        created); set to warn, they are created with a note in their chatter and a
+        warning to the user. Either way, a new customer that matches one the
+        company already has (even one its own rep holds) has no discoverer.
+        """
+        leads = leads.filtered(
+            lambda lead: self._funnel_duplicate_policy(lead) != "off"
+        )
+        if not leads:
+            return
+        matches = self._funnel_duplicate_matches(
+            [
+                self._funnel_duplicate_candidate(lead, lead.id, before=lead.id)
+                for lead in leads
+            ]
+        )
+        if not matches:
+            return
+        conflicts = {}
+        for lead in leads:
+            found = self._funnel_duplicate_conflicts(
+                lead, matches.get(lead.id, self.env["crm.lead"])
+            )
+            if found:
+                conflicts[lead] = found
+        refused = [
+            lead
+            for lead in conflicts
+            if self._funnel_duplicate_policy(lead) == "refuse"
+        ]
+        if refused:
+            raise UserError(
+                self.env._(
+                    "The company already has these customers (查重): %(customers)s. "
+                    "Claim them from the pool or speak to their rep instead of "
+                    "creating them again.",
+                    customers="; ".join(
+                        self.env._(
+                            "%(new)s matches %(existing)s",
+                            new=lead.display_name,
+                            existing=self._funnel_describe_holders(conflicts[lead]),
+                        )
+                        for lead in refused[:10]
+                    ),
+                )
+            )
+        # nobody discovers a customer the company already has
+        known = leads.filtered(lambda lead: lead.id in matches)
+        known.filtered("funnel_discoverer_id").sudo().write(
+            {"funnel_discoverer_id": False}
+        )
+        if not conflicts:
+            return
+        self._funnel_log_chatter(
+            {
+                lead.id: Markup("<p>%s</p>")
+                % self.env._(
+                    "Possible duplicate (查重): the company already has %(existing)s.",
+                    existing=self._funnel_describe_holders(found),
+                )
+                for lead, found in conflicts.items()
+            }
+        )
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("The company already has these customers"),
+                "message": "; ".join(
+                    self.env._(
+                        "%(new)s matches %(existing)s",
+                        new=lead.display_name,
+                        existing=self._funnel_describe_holders(found),
+                    )
+                    for lead, found in list(conflicts.items())[:10]
+                ),
+            },
+        )
+
+    @api.model
+    def _funnel_duplicate_warning(self, lead):
+        """The warning of the customer form for a customer being created, or None."""
+        policy = self._funnel_duplicate_policy(lead)
+        if policy == "off":
+            return None
+        candidate = self._funnel_duplicate_candidate(lead, 1)
+        if not any(
+            candidate[key] for key in ("name", "phone", "email", "commercial_id")
+        ):
+            return None
+        matches = self._funnel_duplicate_matches([candidate]).get(1)
+        found = self._funnel_duplicate_conflicts(lead, matches) if matches else None
+        if not found:
+            return None
+        existing = self._funnel_describe_holders(found)
+        if policy == "refuse":
+            return self.env._(
+                "This customer matches %(existing)s (查重): it cannot be created again. "
+                "Claim it from the pool or speak to its rep.",
+                existing=existing,
+            )
+        return self.env._(
+            "This customer matches %(existing)s (查重): two reps must not work the same "
+            "company unknowingly. If you save it, it has no discoverer.",
+            existing=existing,
+        )

@@ -8,6 +8,8 @@ ASSIGNMENT_KINDS = [
     ("claim", "Claim"),
     ("handover", "Hand-over"),
     ("manual", "Direct Assignment"),
+    ("returned", "Returned to the Pool"),
+    ("handback", "Handed Back"),
 ]
 
 
@@ -18,7 +20,9 @@ class CrmFunnelAssignment(models.Model):
     and for every direct change of a funnel customer's salesperson (a manager's
     assignment from the form or a list, an import, Odoo's own lead assignment):
     it is what a rep "received" in the abandoned / received ratio (SPEC 4) and
-    the list a hand-over report is made of.
+    the list a hand-over report is made of. A customer the pool's rules returned
+    (kind "returned") or its rep handed back ("handback") has no receiver: its
+    previous salesperson is the rep it left.
     """
 
     _name = "crm.funnel.assignment"

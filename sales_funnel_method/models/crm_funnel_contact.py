@@ -73,6 +73,12 @@ class CrmFunnelContact(models.Model):
     message_id = fields.Many2one(
         "mail.message", string="Chatter Message", readonly=True, ondelete="set null"
     )
+    next_date = fields.Date(
+        string="Next Contact",
+        readonly=True,
+        help="When the rep planned to contact the customer next (下次联系时间).",
+    )
+    next_note = fields.Char(string="Next Contact Plan", readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
 
     @api.model_create_multi
@@ -81,7 +87,48 @@ class CrmFunnelContact(models.Model):
         contacts.filtered(
             lambda contact: not contact.received_date
         )._funnel_set_received_date()
+        contacts._funnel_set_next_contact()
         return contacts
+
+    def _funnel_set_next_contact(self):
+        """The customer's next contact is the one its latest contact planned: a new
+        contact replaces the plan (or clears it), unless it was logged with a date
+        older than the customer's latest contact."""
+        if not self:
+            return
+        self.flush_recordset(["lead_id", "date"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (lead_id) lead_id, id FROM crm_funnel_contact
+                    WHERE lead_id = ANY(%s)
+                 ORDER BY lead_id, date DESC, id DESC""",
+                list(set(self.lead_id.ids)),
+            )
+        )
+        latest = self.browse([row[1] for row in self.env.cr.fetchall()]) & self
+        plans = defaultdict(list)
+        for contact in latest:
+            plans[(contact.next_date, contact.next_note)].append(contact.lead_id.id)
+        for (date, note), lead_ids in plans.items():
+            # written as superuser: the plan follows the contact, whoever logged it
+            leads = (
+                self.env["crm.lead"]
+                .sudo()
+                .browse(lead_ids)
+                .filtered(
+                    lambda lead, date=date, note=note: (
+                        lead.funnel_next_contact_date != (date or False)
+                        or (lead.funnel_next_contact_note or False) != (note or False)
+                    )
+                )
+            )
+            if leads:
+                leads.write(
+                    {
+                        "funnel_next_contact_date": date or False,
+                        "funnel_next_contact_note": note or False,
+                    }
+                )
 
     def _funnel_set_received_date(self):
         """Date each contact from the moment its rep received the customer, with one
@@ -114,9 +161,18 @@ class CrmFunnelContact(models.Model):
 
     @api.model
     def _funnel_record(
-        self, leads, kind, note=False, date=None, source="log", messages=None
+        self,
+        leads,
+        kind,
+        note=False,
+        date=None,
+        source="log",
+        messages=None,
+        next_date=False,
+        next_note=False,
     ):
-        """Record one contact per lead (batch); ``messages`` maps lead id to its chatter message."""
+        """Record one contact per lead (batch); ``messages`` maps lead id to its chatter
+        message; ``next_date`` and ``next_note`` plan the next contact."""
         messages = messages or {}
         return self.sudo().create(
             [
@@ -131,6 +187,8 @@ class CrmFunnelContact(models.Model):
                     "source": source,
                     "message_id": messages.get(lead.id, self.env["mail.message"]).id,
                     "company_id": lead.company_id.id,
+                    "next_date": next_date or False,
+                    "next_note": next_note or False,
                 }
                 for lead in leads
             ]

@@ -3,10 +3,13 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .crm_funnel_allocation import GRADE_ORDER
-from .crm_stage import GRADED_LAYERS
+from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
+from .masked_fields import MaskedEmail, MaskedPhone
 
 # My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
@@ -68,10 +71,15 @@ class CrmLead(models.Model):
         "share of the ideal days of the layer it left: a clear intent, handle it first.",
     )
     funnel_mark = fields.Selection(
-        [("fast", "Fast mover"), ("overdue", "Overdue")],
+        [
+            ("returning", "Returning soon"),
+            ("fast", "Fast mover"),
+            ("overdue", "Overdue"),
+        ],
         string="Mark",
         compute="_compute_funnel_mark",
-        help="Fast movers (a clear intent) and overdue customers stand out in My Funnel.",
+        help="Customers about to return to the pool, fast movers (a clear intent) and "
+        "overdue customers stand out in My Funnel.",
     )
     funnel_worklist_priority = fields.Integer(
         string="Worklist Priority",
@@ -185,6 +193,57 @@ class CrmLead(models.Model):
         "crm.funnel.move", "lead_id", string="Funnel Moves", readonly=True, copy=False
     )
     funnel_move_count = fields.Integer(compute="_compute_funnel_move_count")
+    # the customer pool's rules (公海规则, issue 13)
+    funnel_locked = fields.Boolean(
+        string="Locked",
+        readonly=True,
+        copy=False,
+        help="Locked by its rep (锁定): it never returns to the pool automatically. The "
+        "lock ends when the customer changes hands.",
+    )
+    funnel_can_lock = fields.Boolean(compute="_compute_funnel_can_lock")
+    funnel_return_date = fields.Datetime(
+        string="Returns to the Pool On",
+        compute="_compute_funnel_return_date",
+        help="When the pool's rules take this customer back from its rep (自动回收): no "
+        "contact for the company's number of days, or not signed in time after the "
+        "rep received it. Empty: it does not return.",
+    )
+    funnel_return_reason = fields.Char(
+        string="Returns Because", compute="_compute_funnel_return_date"
+    )
+    funnel_returning_soon = fields.Boolean(
+        string="Returning Soon",
+        compute="_compute_funnel_return_date",
+        search="_search_funnel_returning_soon",
+        help="The customer returns to the pool within the company's warning days unless "
+        "its rep contacts (or signs) it.",
+    )
+    funnel_next_contact_date = fields.Date(
+        string="Next Contact",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="When the rep plans to contact the customer next (下次联系时间), from the "
+        "latest contact logged.",
+    )
+    funnel_next_contact_note = fields.Char(
+        string="Next Contact Plan", readonly=True, copy=False
+    )
+    funnel_contact_masked = fields.Boolean(
+        string="Contact Details Masked",
+        compute="_compute_funnel_contact_masked",
+        compute_sudo=False,
+        help="A pool customer's phone, mobile and email are masked for you until you "
+        "hold it.",
+    )
+    # Odoo's contact details, masked for the users the pool's rule says (masked_fields)
+    email_from = MaskedEmail()
+    email_normalized = MaskedEmail()
+    email_cc = MaskedEmail()
+    phone = MaskedPhone()
+    mobile = MaskedPhone()
+    phone_sanitized = MaskedPhone()
 
     @api.depends(
         "funnel_layer", "funnel_layer_date", "stage_id.funnel_ideal_days", "active"
@@ -321,16 +380,76 @@ class CrmLead(models.Model):
         )
         return [("id", "in" if (operator == "=") == bool(value) else "not in", fast)]
 
-    @api.depends("funnel_is_fast_mover", "funnel_is_overdue")
+    @api.depends("funnel_is_fast_mover", "funnel_is_overdue", "funnel_returning_soon")
     def _compute_funnel_mark(self):
         for lead in self:
             lead.funnel_mark = (
-                "fast"
+                "returning"
+                if lead.funnel_returning_soon
+                else "fast"
                 if lead.funnel_is_fast_mover
                 else "overdue"
                 if lead.funnel_is_overdue
                 else False
             )
+
+    @api.depends(
+        "active",
+        "user_id",
+        "funnel_layer",
+        "funnel_locked",
+        "funnel_grade",
+        "company_id",
+    )
+    def _compute_funnel_return_date(self):
+        service = self.env["crm.funnel.allocation"]
+        dates = service._funnel_return_dates(self)
+        now = fields.Datetime.now()
+        for lead in self:
+            due, reason, notice_days = dates.get(lead._origin.id, (False, False, 0))
+            lead.funnel_return_date = due
+            lead.funnel_return_reason = reason
+            lead.funnel_returning_soon = bool(
+                due and notice_days and due <= now + timedelta(days=notice_days)
+            )
+
+    def _search_funnel_returning_soon(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        positive = (operator == "=") == bool(value)
+        soon = self.env["crm.funnel.allocation"]._funnel_returning_soon_sql()
+        if soon is None:  # no company returns customers: nothing returns soon
+            return expression.FALSE_DOMAIN if positive else expression.TRUE_DOMAIN
+        return [("id", "in" if positive else "not in", soon)]
+
+    @api.depends("user_id", "funnel_layer", "funnel_locked", "active")
+    @api.depends_context("uid")
+    def _compute_funnel_can_lock(self):
+        service = self.env["crm.funnel.allocation"]
+        mine = self.filtered(
+            lambda lead: (
+                lead.active
+                and lead.user_id == self.env.user
+                and lead.funnel_layer in HOLDING_LAYERS
+                and not lead.funnel_locked
+            )
+        )
+        limit = (
+            service._funnel_lock_limits(self.env.user, self.env.company).get(
+                self.env.uid, 0
+            )
+            if mine
+            else 0
+        )
+        for lead in self:
+            lead.funnel_can_lock = bool(limit) and lead in mine
+
+    @api.depends("user_id", "funnel_layer", "company_id")
+    @api.depends_context("uid", "company")
+    def _compute_funnel_contact_masked(self):
+        masked = self.env["crm.funnel.allocation"]._funnel_masked_leads(self)
+        for lead in self:
+            lead.funnel_contact_masked = lead in masked
 
     @api.depends(
         "funnel_layer", "funnel_is_fast_mover", "funnel_is_overdue", "funnel_grade"
@@ -402,6 +521,17 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
+    def init(self):
+        res = super().init()
+        # the duplicate check (查重) matches company names without case or spaces
+        create_index(
+            self.env.cr,
+            "crm_lead_funnel_company_name_index",
+            self._table,
+            ["lower(btrim(partner_name))"],
+        )
+        return res
+
     @api.model_create_multi
     def create(self, vals_list):
         service = self.env["crm.funnel.allocation"]
@@ -450,6 +580,8 @@ class CrmLead(models.Model):
                     ),
                     dict.fromkeys(entered.ids, False),
                 )
+                # 查重: a customer the company already has is warned of or refused
+                service._funnel_check_duplicates(entered)
         return leads
 
     def write(self, vals):
@@ -464,6 +596,7 @@ class CrmLead(models.Model):
             result = super().write(vals)
             if previous_users is not None:
                 service._funnel_record_direct_assignments(self, previous_users)
+                service._funnel_end_locks(self, previous_users)
             return result
 
         targets = self._funnel_target_stages(vals)
@@ -530,6 +663,7 @@ class CrmLead(models.Model):
             result = super(CrmLead, leads).write(batch_vals) and result
         if previous_users is not None:
             service._funnel_record_direct_assignments(self, previous_users)
+            service._funnel_end_locks(self, previous_users)
         if changed:
             moves = changed._funnel_record_moves(
                 {lid: before[lid] for lid in changed.ids}, now=now
@@ -622,6 +756,47 @@ class CrmLead(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def action_funnel_lock(self):
+        """Lock these customers (锁定): they never return to the pool automatically."""
+        self.env["crm.funnel.allocation"]._funnel_lock(self, lock=True)
+        return True
+
+    def action_funnel_unlock(self):
+        self.env["crm.funnel.allocation"]._funnel_lock(self, lock=False)
+        return True
+
+    def action_funnel_hand_back(self):
+        """Open the hand-back (放入公海): the customer goes back to the pool, with a reason."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Hand Back to the Pool"),
+            "res_model": "crm.funnel.handback.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids},
+        }
+
+    @api.onchange("partner_name", "partner_id", "email_from", "phone", "mobile")
+    def _onchange_funnel_duplicates(self):
+        """查重 in the form: warn before saving a customer the company already has."""
+        if self._origin.id:
+            return None
+        message = self.env["crm.funnel.allocation"]._funnel_duplicate_warning(self)
+        if message:
+            return {
+                "warning": {
+                    "title": self.env._("The company already has this customer"),
+                    "message": message,
+                }
+            }
+        return None
+
+    def _message_get_suggested_recipients(self):
+        # a pool customer's address is not offered to a rep who does not hold it
+        if any(lead.funnel_contact_masked for lead in self):
+            return []
+        return super()._message_get_suggested_recipients()
 
     def action_funnel_log_contact(self):
         """Open the two-click contact log of the tracking record (SPEC 9)."""
@@ -724,7 +899,7 @@ class CrmLead(models.Model):
         left = self.browse()
         for user_id, lead_ids in by_user.items():
             # plain write: leaving the rep is not another move
-            values = {"user_id": False}
+            values = {"user_id": False, "funnel_locked": False}
             if user_id:
                 values["funnel_abandoned_by_id"] = user_id
             super(CrmLead, self.browse(lead_ids)).write(values)

@@ -18,6 +18,11 @@ class CrmTeamMember(models.Model):
         help="A rep on leave, say: no allocation, claim, hand-over or discovered "
         "customer reaches them until this is unchecked. What they hold stays with them.",
     )
+    funnel_lock_limit_override = fields.Integer(
+        string="Lock Limit Override",
+        help="How many customers this rep may lock (锁定), from 1 to "
+        f"{FUNNEL_QUOTA_MAX}. 0 (empty): the company's limit.",
+    )
     funnel_can_edit_quota = fields.Boolean(compute="_compute_funnel_can_edit_quota")
     funnel_quota = fields.Integer(string="Quota", compute="_compute_funnel_figures")
     funnel_holding_count = fields.Integer(
@@ -47,11 +52,39 @@ class CrmTeamMember(models.Model):
         help="Customers the rep abandoned per customer received (放弃数量和领取数量的比例).",
     )
 
+    funnel_lock_limit = fields.Integer(
+        string="Lock Limit",
+        compute="_compute_funnel_pool_figures",
+        help="How many customers the rep may lock: their override, else the company's.",
+    )
+    funnel_locked_count = fields.Integer(
+        string="Locked", compute="_compute_funnel_pool_figures"
+    )
+    funnel_returned_count = fields.Integer(
+        string="Returned by the Rules",
+        compute="_compute_funnel_pool_figures",
+        groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
+        help="Customers the pool's rules took back from the rep (no contact, or not "
+        "signed in time). Not abandons: the rep did not give them up.",
+    )
+    funnel_handed_back_count = fields.Integer(
+        string="Hand-backs",
+        compute="_compute_funnel_pool_figures",
+        groups="sales_funnel_method.sales_funnel_method_group_manager,sales_funnel_method.sales_funnel_method_group_support",
+        help="Customers the rep handed back to the pool (放入公海), without abandoning them.",
+    )
+
     _sql_constraints = [
         (
             "funnel_quota_override_positive",
             f"CHECK(funnel_quota_override >= 0 AND funnel_quota_override <= {FUNNEL_QUOTA_MAX})",
             "A rep's quota is a number of customers from 0 (the company's quota) to "
+            f"{FUNNEL_QUOTA_MAX}.",
+        ),
+        (
+            "funnel_lock_limit_override_positive",
+            f"CHECK(funnel_lock_limit_override >= 0 AND funnel_lock_limit_override <= {FUNNEL_QUOTA_MAX})",
+            "A rep's lock limit is a number of customers from 0 (the company's limit) to "
             f"{FUNNEL_QUOTA_MAX}.",
         ),
     ]
@@ -162,3 +195,18 @@ class CrmTeamMember(models.Model):
             member.funnel_abandon_ratio = (
                 abandoned.get(uid, 0) / received[uid] if received.get(uid) else 0.0
             )
+
+    @api.depends("user_id", "funnel_lock_limit_override", "crm_team_id.company_id")
+    @api.depends_context("company")
+    def _compute_funnel_pool_figures(self):
+        service = self.env["crm.funnel.allocation"]
+        users = self.user_id
+        limits = service._funnel_lock_limits(users, self.env.company)
+        locked = service._funnel_locked_counts(users.ids)
+        returned = service._funnel_returned_counts(users.ids)
+        for member in self:
+            uid = member.user_id.id
+            member.funnel_lock_limit = limits.get(uid, 0)
+            member.funnel_locked_count = locked.get(uid, 0)
+            member.funnel_returned_count = returned.get((uid, "returned"), 0)
+            member.funnel_handed_back_count = returned.get((uid, "handback"), 0)

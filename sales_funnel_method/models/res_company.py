@@ -138,6 +138,85 @@ class ResCompany(models.Model):
         "the best resources go to the best team, whatever team they came from.",
     )
 
+    # the customer pool's rules (公海规则): each 0 / off by default
+    funnel_return_contact_days = fields.Integer(
+        default=0,
+        string="Return after Days without Contact",
+        help="A held customer of the Resource to Intent layers that its rep has not "
+        "contacted for this many days returns to the pool (自动回收). 0: never.",
+    )
+    funnel_return_contact_days_a = fields.Integer(
+        default=0,
+        string="Days without Contact, Grade A",
+        help="The same rule for grade A customers. 0: the general number of days.",
+    )
+    funnel_return_contact_days_b = fields.Integer(
+        default=0,
+        string="Days without Contact, Grade B",
+        help="The same rule for grade B customers. 0: the general number of days.",
+    )
+    funnel_return_contact_days_c = fields.Integer(
+        default=0,
+        string="Days without Contact, Grade C",
+        help="The same rule for grade C customers. 0: the general number of days.",
+    )
+    funnel_return_sign_days = fields.Integer(
+        default=0,
+        string="Return when not Signed within (Days)",
+        help="A held customer not signed this many days after its rep received it "
+        "returns to the pool. 0: never.",
+    )
+    funnel_return_notice_days = fields.Integer(
+        default=0,
+        string="Warn before Returning (Days)",
+        help="This many days before a customer returns, its rep and their team manager "
+        "get a daily notice listing it (提前提醒), and My Funnel marks it. 0: no warning.",
+    )
+    funnel_return_warned_date = fields.Date(
+        string="Last Return Warning",
+        readonly=True,
+        help="The day the reps were last warned of their customers returning soon.",
+    )
+    funnel_return_bar_days = fields.Integer(
+        default=0,
+        string="Previous Owner Waits (Days)",
+        help="A customer that returned to the pool, or that its rep handed back, cannot "
+        "be claimed or allocated again by that rep for this many days; other reps "
+        "can claim it at once. 0: no wait.",
+    )
+    funnel_lock_limit = fields.Integer(
+        default=0,
+        string="Locked Customers per Rep",
+        help="How many of their customers a rep may lock (锁定): a locked customer never "
+        "returns to the pool automatically. 0: no locking. A rep's limit can be "
+        "overridden in Reps & Quotas.",
+    )
+    funnel_claim_daily_limit = fields.Integer(
+        default=0,
+        string="Claims per Rep per Day",
+        help="How many customers a rep may claim from the pool in one day (每日领取上限). "
+        "0: no limit.",
+    )
+    funnel_mask_pool_contacts = fields.Boolean(
+        string="Mask Pool Customers' Contact Details",
+        help="Reps and team managers see the phone, mobile and email of the pool's "
+        "customers masked until they hold them; the support group and directors "
+        "always see them.",
+    )
+    funnel_duplicate_check = fields.Selection(
+        [
+            ("off", "Off"),
+            ("warn", "Warn"),
+            ("refuse", "Refuse"),
+        ],
+        string="Duplicate Check",
+        default="off",
+        required=True,
+        help="Creating or importing a customer whose company name, phone or email "
+        "matches a customer held by another rep, in the pool or cooling down (查重): "
+        "warn, or refuse it. Either way such a customer has no discoverer.",
+    )
+
     _sql_constraints = [
         (
             "funnel_fast_mover_share_range",
@@ -168,6 +247,15 @@ class ResCompany(models.Model):
             "funnel_probability_days_positive",
             "CHECK(funnel_probability_days > 0)",
             "The window of the measured chances to sign must be at least one day.",
+        ),
+        (
+            "funnel_pool_rules_positive",
+            "CHECK(funnel_return_contact_days >= 0 AND funnel_return_contact_days_a >= 0 "
+            "AND funnel_return_contact_days_b >= 0 AND funnel_return_contact_days_c >= 0 "
+            "AND funnel_return_sign_days >= 0 AND funnel_return_notice_days >= 0 "
+            "AND funnel_return_bar_days >= 0 AND funnel_lock_limit >= 0 "
+            "AND funnel_claim_daily_limit >= 0)",
+            "The customer pool's rules count days and customers: none can be negative.",
         ),
     ]
 

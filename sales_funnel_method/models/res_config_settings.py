@@ -56,3 +56,36 @@ class ResConfigSettings(models.TransientModel):
     funnel_probability_days = fields.Integer(
         related="company_id.funnel_probability_days", readonly=False
     )
+    funnel_return_contact_days = fields.Integer(
+        related="company_id.funnel_return_contact_days", readonly=False
+    )
+    funnel_return_contact_days_a = fields.Integer(
+        related="company_id.funnel_return_contact_days_a", readonly=False
+    )
+    funnel_return_contact_days_b = fields.Integer(
+        related="company_id.funnel_return_contact_days_b", readonly=False
+    )
+    funnel_return_contact_days_c = fields.Integer(
+        related="company_id.funnel_return_contact_days_c", readonly=False
+    )
+    funnel_return_sign_days = fields.Integer(
+        related="company_id.funnel_return_sign_days", readonly=False
+    )
+    funnel_return_notice_days = fields.Integer(
+        related="company_id.funnel_return_notice_days", readonly=False
+    )
+    funnel_return_bar_days = fields.Integer(
+        related="company_id.funnel_return_bar_days", readonly=False
+    )
+    funnel_lock_limit = fields.Integer(
+        related="company_id.funnel_lock_limit", readonly=False
+    )
+    funnel_claim_daily_limit = fields.Integer(
+        related="company_id.funnel_claim_daily_limit", readonly=False
+    )
+    funnel_mask_pool_contacts = fields.Boolean(
+        related="company_id.funnel_mask_pool_contacts", readonly=False
+    )
+    funnel_duplicate_check = fields.Selection(
+        related="company_id.funnel_duplicate_check", readonly=False
+    )

@@ -24,7 +24,8 @@ DAY_BUCKETS = [
 
 class CrmFunnelReportContact(models.Model):
     """The contact time curve (客户接触时间曲线, SPEC 6): contacts by days since the
-    rep received the customer, per layer and rep."""
+    rep received the customer, per layer and rep, beside the contacts planned
+    (a contact's next contact date, 下次联系时间) for those days."""
 
     _name = "crm.funnel.report.contact"
     _inherit = ["crm.funnel.report.mixin"]
@@ -43,12 +44,13 @@ class CrmFunnelReportContact(models.Model):
             "layer",
             "company_id",
             "received_date",
+            "next_date",
         ],
     }
     _funnel_ratios = {
         "contacts_per_customer": (
             "SUM(%(table)s.contact_count)",
-            "COUNT(DISTINCT %(table)s.lead_id)",
+            "COUNT(DISTINCT %(table)s.customer_count)",
         ),
     }
 
@@ -74,6 +76,12 @@ class CrmFunnelReportContact(models.Model):
         "place: even buckets of seven days.",
     )
     contact_count = fields.Integer(string="Contacts", readonly=True, aggregator="sum")
+    planned_count = fields.Integer(
+        string="Planned Contacts",
+        readonly=True,
+        aggregator="sum",
+        help="Contacts planned for that day (the next contact date of a logged contact).",
+    )
     customer_count = fields.Integer(
         string="Customers",
         readonly=True,
@@ -85,13 +93,15 @@ class CrmFunnelReportContact(models.Model):
     )
 
     def _query(self):
+        # a contact done (even ids) and the contact it planned (odd ids)
         return SQL(
             """
-            SELECT contact.id, contact.lead_id, contact.date, contact.user_id, contact.team_id,
-                   contact.company_id, contact.layer, contact.kind,
+            SELECT contact.id * 2 AS id, contact.lead_id, contact.date, contact.user_id,
+                   contact.team_id, contact.company_id, contact.layer, contact.kind,
                    days.days AS days_since_received,
                    'w' || LEAST(days.days / %(width)s + 1, %(last)s) AS days_bucket,
                    1 AS contact_count,
+                   0 AS planned_count,
                    contact.lead_id AS customer_count,
                    1.0 AS contacts_per_customer
               FROM crm_funnel_contact contact
@@ -100,6 +110,21 @@ class CrmFunnelReportContact(models.Model):
                                          / 86400), 0)::int AS days
                    ) days
              WHERE contact.team_id IS NULL OR %(funnel_team)s
+             UNION ALL
+            SELECT contact.id * 2 + 1, contact.lead_id, contact.next_date::timestamp,
+                   contact.user_id, contact.team_id, contact.company_id, contact.layer,
+                   NULL,
+                   days.days,
+                   'w' || LEAST(days.days / %(width)s + 1, %(last)s),
+                   0, 1, NULL, NULL
+              FROM crm_funnel_contact contact
+             CROSS JOIN LATERAL (
+                   SELECT GREATEST(FLOOR(EXTRACT(EPOCH FROM (contact.next_date::timestamp
+                                                             - contact.received_date))
+                                         / 86400), 0)::int AS days
+                   ) days
+             WHERE contact.next_date IS NOT NULL
+               AND (contact.team_id IS NULL OR %(funnel_team)s)
             """,
             width=BUCKET_DAYS,
             last=BUCKET_COUNT + 1,

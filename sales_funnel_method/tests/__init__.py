@@ -20,3 +20,4 @@ from . import test_funnel_cron
 from . import test_funnel_figures
 from . import test_funnel_dashboard_ui
 from . import test_funnel_pool_screen
+from . import test_funnel_pool_rules

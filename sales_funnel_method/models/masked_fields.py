@@ -1,0 +1,64 @@
+"""Contact details that the pool's masking rule hides from reps (issue 13).
+
+A pool customer belongs to the company (SPEC 11): with the company's "Mask Pool
+Customers' Contact Details" on, a rep reads its phone, mobile and email masked
+until they hold it, so that nobody works the pool outside the system. The
+fields below are Odoo's own, redefined with a type that masks the value where
+Odoo hands it to a user: ``read`` and ``search_read`` (RPC), the web client's
+``web_read`` and ``web_search_read`` (form, list, kanban, the chatter's
+partner cards), and export. Server code reading the attribute
+(``lead.phone``) still gets the real value: the duplicate check, mails, merges.
+
+Whether a record is masked for the current user is its ``funnel_contact_masked``
+field, computed once for a whole batch by the allocation service.
+"""
+
+import re
+
+from odoo import fields
+
+EMAIL_PATTERN = re.compile(r"([^\s<>\"',;:@]+)@([^\s<>\"',;:@]+)")
+
+
+def mask_phone(value):
+    """``+86 138 0013 8000`` -> ``+86 *** **** **00``: the country code and the last
+    two digits stay, so that a rep can tell two numbers apart but not call them."""
+    if len(value) <= 5:
+        return re.sub(r"\d", "*", value)
+    return value[:3] + re.sub(r"\d", "*", value[3:-2]) + value[-2:]
+
+
+def mask_email(value):
+    """``zhang.wei@example.com`` -> ``z***@example.com``, every address of the value."""
+    return EMAIL_PATTERN.sub(
+        lambda match: match.group(1)[:1] + "***@" + match.group(2), value
+    )
+
+
+class _MaskedChar(fields.Char):
+    _funnel_mask = None
+
+    def _funnel_masked(self, value, record):
+        if value and isinstance(value, str) and record.funnel_contact_masked:
+            return self._funnel_mask(value)
+        return value
+
+    def convert_to_read(self, value, record, use_display_name=True):
+        return self._funnel_masked(
+            super().convert_to_read(value, record, use_display_name), record
+        )
+
+    def convert_to_export(self, value, record):
+        return self._funnel_masked(super().convert_to_export(value, record), record)
+
+
+class MaskedPhone(_MaskedChar):
+    """A phone number masked for the users ``funnel_contact_masked`` says."""
+
+    _funnel_mask = staticmethod(mask_phone)
+
+
+class MaskedEmail(_MaskedChar):
+    """An email address (or several) masked for the users ``funnel_contact_masked`` says."""
+
+    _funnel_mask = staticmethod(mask_email)
