@@ -27,6 +27,11 @@
         "views/crm_lead_worklist_views.xml",
         "report/crm_funnel_report_holding_views.xml",
         "report/crm_funnel_report_views.xml",
+        "wizard/crm_funnel_target_grid_views.xml",
+        "views/crm_funnel_target_views.xml",
+        "report/crm_funnel_report_target_views.xml",
+        "report/crm_funnel_report_ranking_views.xml",
+        "report/crm_funnel_report_support_views.xml",
         "views/crm_team_member_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/crm_funnel_allocate_views.xml",
@@ -39,6 +44,7 @@
     ],
     "demo": [
         "demo/sales_funnel_demo.xml",
+        "demo/crm_funnel_target_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

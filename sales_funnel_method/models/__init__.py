@@ -15,3 +15,5 @@ from . import digest_digest
 from . import crm_funnel_summary
 from . import crm_funnel_backfill
 from . import crm_funnel_demo
+from . import crm_funnel_target
+from . import crm_funnel_target_demo

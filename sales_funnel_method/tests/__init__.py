@@ -17,3 +17,4 @@ from . import test_funnel_multicompany
 from . import test_funnel_screenshots
 from . import test_funnel_migration
 from . import test_funnel_cron
+from . import test_funnel_targets
