@@ -72,10 +72,18 @@ class CrmFunnelReportRanking(models.TransientModel):
     )
     period = fields.Selection(PERIODS, required=True, default="this_month")
     date_from = fields.Date(
-        compute="_compute_dates", store=True, readonly=False, required=True
+        compute="_compute_dates",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
     )
     date_to = fields.Date(
-        compute="_compute_dates", store=True, readonly=False, required=True
+        compute="_compute_dates",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
     )
     level = fields.Selection(
         TARGET_LEVELS,

@@ -18,3 +18,5 @@ from . import test_funnel_screenshots
 from . import test_funnel_migration
 from . import test_funnel_cron
 from . import test_funnel_targets
+from . import test_funnel_rankings
+from . import test_funnel_assessment_ui
