@@ -10,7 +10,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.service.model import retrying
 from odoo.tools import SQL, format_amount
-from odoo.tools.mail import generate_tracking_message_id
 
 from .crm_stage import HOLDING_LAYERS
 
@@ -624,22 +623,19 @@ class CrmFunnelAllocation(models.AbstractModel):
             for team_id in rep["team_ids"]:
                 by_team[team_id].append(uid)
 
-        def has_room(uid, lead):
+        def has_room(uid, abandoner, holding):
             rep = force[uid]
-            if rep["idle"] or uid == lead.funnel_abandoned_by_id.id:
+            if rep["idle"] or uid == abandoner:
                 return False
-            return lead.funnel_layer not in HOLDING_LAYERS or (
-                rep["holdings"] < rep["quota"]
-            )
+            return not holding or rep["holdings"] < rep["quota"]
 
-        def best_in(teams, lead):
+        def best_in(teams, own, abandoner, holding):
             """The best rep with room in ``teams``, and the team they take it in."""
-            own = lead.team_id.id
             candidates = {
                 uid
                 for team_id in teams
-                for uid in by_team.get(team_id, [])
-                if has_room(uid, lead)
+                for uid in by_team.get(team_id, ())
+                if has_room(uid, abandoner, holding)
             }
             if not candidates:
                 return None, None
@@ -655,40 +651,45 @@ class CrmFunnelAllocation(models.AbstractModel):
             rep_teams = [team for team in teams if team in force[uid]["team_ids"]]
             return uid, own if own in rep_teams else rep_teams[0]
 
-        plan = []
-        ordered = leads.sorted(
-            lambda lead: (
+        # the customers' figures, read once (the loop below runs per customer)
+        now = fields.Datetime.now()
+        rows = sorted(
+            (
                 GRADE_ORDER[lead.funnel_grade],
-                lead.create_date or fields.Datetime.now(),
+                lead.create_date or now,
                 lead.id,
+                lead.team_id.id,
+                lead.funnel_abandoned_by_id.id,
+                lead.funnel_layer in HOLDING_LAYERS,
+                lead,
             )
+            for lead in leads
         )
-        for lead in ordered:
+        in_team = company.funnel_allocate_in_team
+        plan = []
+        for _grade, _date, _id, own, abandoner, holding, lead in rows:
             uid = reason = team_id = None
             discoverer = self._funnel_reserved_for(lead, force, company)
             if discoverer:
                 uid, reason = discoverer, "discoverer"
             else:
-                own = lead.team_id.id
                 sequence = groups
-                if company.funnel_allocate_in_team and own in by_team:
+                if in_team and own in by_team:
                     sequence = [[own]] + [
                         [team for team in group if team != own] for group in groups
                     ]
                 for teams in sequence:
-                    uid, team_id = best_in(teams, lead)
+                    uid, team_id = best_in(teams, own, abandoner, holding)
                     if uid:
                         reason = "ranking"
                         break
             if uid is None:
                 continue
-            if consume and lead.funnel_layer in HOLDING_LAYERS:
+            if consume and holding:
                 force[uid]["holdings"] += 1
             if team_id is None:
                 team_id = (
-                    lead.team_id.id
-                    if lead.team_id.id in force[uid]["team_ids"]
-                    else force[uid]["team_ids"][0]
+                    own if own in force[uid]["team_ids"] else force[uid]["team_ids"][0]
                 )
             plan.append((lead, uid, team_id, reason))
         return plan
@@ -759,31 +760,21 @@ class CrmFunnelAllocation(models.AbstractModel):
             funnel_assigning=True,
         )
         self._funnel_lock_reps(uid for uid, _team_id in batches)
-        fast = self._funnel_fast_assign_safe()
-        user_by_lead = {}
         for (uid, team_id), lead_ids in batches.items():
-            leads = quiet.browse(lead_ids)
-            same_team = (
-                leads.filtered(lambda lead, team_id=team_id: lead.team_id.id == team_id)
-                if fast and uid
-                else Lead
+            # crm's own write, so that every installed module's write runs; the
+            # salesperson and the team together: written alone, the salesperson
+            # makes crm work the team out again customer by customer
+            quiet.browse(lead_ids).write(
+                {"user_id": uid or False, "team_id": team_id or False}
             )
-            user_by_lead.update(dict.fromkeys(same_team.ids, uid))
-            if leads - same_team:
-                (leads - same_team).write({"user_id": uid, "team_id": team_id})
-                # flushed per rep: one UPDATE per rep (up to 100 customers each), and
-                # what depends on the rep and team (the team's lead properties) is
-                # computed now as superuser, not later in the caller's environment
-                quiet.flush_model()
-        if user_by_lead:
-            self._funnel_fast_assign(user_by_lead, company)
-        self._funnel_subscribe_reps(
-            {
-                Users.browse(uid).partner_id.id: lead_ids
-                for uid, lead_ids in self._group_by_user(batches).items()
-                if uid
-            }
-        )
+        # what depends on the rep and the team (the team's lead properties, the
+        # probability) is computed now, as superuser, not later as the caller
+        quiet.flush_model()
+        for uid, lead_ids in self._group_by_user(batches).items():
+            if uid:
+                quiet.browse(lead_ids).message_subscribe(
+                    partner_ids=Users.browse(uid).partner_id.ids
+                )
 
         by = self.env.user
         bodies, vals_list = {}, []
@@ -833,204 +824,19 @@ class CrmFunnelAllocation(models.AbstractModel):
             self._funnel_notify_reps(batches, kind_label)
         return assignments
 
-    @api.model
-    def _funnel_fast_assign_safe(self):
-        """Whether giving a customer to a rep of its own team may skip the ORM write.
-
-        Such a change of salesperson changes nothing but ``user_id`` and the dates
-        crm derives from it, provided that no other stored field depends on the
-        salesperson (an installed module may add one, or the lead scoring may be
-        configured on it). The team, the company and all that follows from them
-        (probability, properties, stage) stay as they are.
-        """
-        Lead = self.env["crm.lead"]
-        if "user_id" in Lead._pls_get_safe_fields():
-            return False
-        fields = Lead._fields
-        registry = self.env.registry
-        after_team = set(registry.get_dependent_fields(fields["team_id"])) | set(
-            registry.get_dependent_fields(fields["company_id"])
-        )
-        direct = {
-            field
-            for field in registry.get_dependent_fields(fields["user_id"])
-            if field.store and field not in after_team
-        }
-        return direct <= {
-            fields["team_id"],
-            fields["company_id"],
-            fields["date_open"],
-            fields["day_open"],
-        }
-
-    def _funnel_fast_assign(self, user_by_lead, company):
-        """Give customers to reps of their own team ({lead id: user id}), in one UPDATE.
-
-        What crm's write does for a new salesperson, without tracking (the
-        allocation logs its own chatter line): ``date_open`` is now, ``day_open``
-        the whole days between creation and opening, and a customer without a
-        company takes its team's, else the allocating company (the rep works in
-        it: the sales force is filtered on it).
-        """
-        now = self.env.cr.now()  # as crm's write
-        leads = self.env["crm.lead"].browse(list(user_by_lead))
-        leads.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE crm_lead
-                      SET user_id = assigned.user_id, date_open = %(now)s,
-                          company_id = COALESCE(
-                              company_id,
-                              (SELECT team.company_id FROM crm_team team WHERE team.id = crm_lead.team_id),
-                              %(company)s),
-                          day_open = FLOOR(
-                              EXTRACT(EPOCH FROM (%(now)s - date_trunc('second', create_date))) / 86400
-                          ),
-                          write_uid = %(uid)s, write_date = %(now)s
-                     FROM unnest(%(ids)s::int[], %(users)s::int[]) AS assigned(lead_id, user_id)
-                    WHERE crm_lead.id = assigned.lead_id""",
-                now=now,
-                uid=self.env.uid,
-                company=company.id,
-                ids=list(user_by_lead),
-                users=list(user_by_lead.values()),
-            )
-        )
-        leads.invalidate_recordset(
-            [
-                "user_id",
-                "company_id",
-                "date_open",
-                "day_open",
-                "write_uid",
-                "write_date",
-            ]
-        )
-
-    def _funnel_subscribe_reps(self, lead_ids_by_partner):
-        """Each rep follows the customers they received, with the default subtypes
-        of an internal follower: what ``message_subscribe`` does, in one statement
-        instead of a few queries and ORM records per customer."""
-        pairs = [
-            (lead_id, partner_id)
-            for partner_id, lead_ids in lead_ids_by_partner.items()
-            for lead_id in lead_ids
-        ]
-        if not pairs:
-            return
-        subtype_ids = self.env["mail.message.subtype"]._default_subtypes("crm.lead")[0]
-        self.env["mail.followers"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """WITH new_followers AS (
-                       INSERT INTO mail_followers (res_model, res_id, partner_id)
-                       SELECT 'crm.lead', pair.lead_id, pair.partner_id
-                         FROM unnest(%s::int[], %s::int[]) AS pair(lead_id, partner_id)
-                       ON CONFLICT (res_model, res_id, partner_id) DO NOTHING
-                       RETURNING id
-                   )
-                   INSERT INTO mail_followers_mail_message_subtype_rel
-                          (mail_followers_id, mail_message_subtype_id)
-                   SELECT new_followers.id, subtype.id
-                     FROM new_followers CROSS JOIN unnest(%s::int[]) AS subtype(id)""",
-                [lead_id for lead_id, _partner in pairs],
-                [partner_id for _lead, partner_id in pairs],
-                subtype_ids,
-            )
-        )
-        self.env["mail.followers"].invalidate_model()
-        self.env["crm.lead"].browse(
-            {lead_id for lead_id, _partner in pairs}
-        ).invalidate_recordset(
-            ["message_follower_ids", "message_partner_ids", "message_is_follower"]
-        )
-
     def _funnel_log_chatter(self, bodies):
-        """One chatter note per customer, all inserted in one statement.
-
-        The same rows as ``mail.thread._message_log_batch`` writes, but the ORM
-        would insert them 100 at a time: an allocation of thousands of customers
-        would then cost a query per hundred customers.
-        """
-        if not bodies:
-            return
-        Lead = self.env["crm.lead"].sudo()
-        author_id, email_from = Lead._message_compute_author(
-            None, None, raise_on_email=False
-        )
-        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[
-            False
-        ]
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
-        message_id = generate_tracking_message_id("message-notify")
-        now = fields.Datetime.now()
-        self.env["mail.message"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO mail_message
-                       (author_id, email_from, model, res_id, body, message_type, is_internal,
-                        subtype_id, email_add_signature, message_id, reply_to,
-                        date, create_uid, create_date, write_uid, write_date)
-                   SELECT %(author)s, %(email_from)s, 'crm.lead', row.res_id, row.body, 'notification', TRUE,
-                          %(subtype)s, FALSE, %(message_id)s, %(reply_to)s,
-                          %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS row(res_id, body)""",
-                author=author_id,
-                email_from=email_from,
-                subtype=subtype_id,
-                message_id=message_id,
-                reply_to=reply_to,
-                now=now,
-                uid=self.env.uid,
-                res_ids=list(bodies),
-                bodies=[str(body) for body in bodies.values()],
+        """One chatter note per customer ({lead id: body}), logged in one batch."""
+        if bodies:
+            self.env["crm.lead"].sudo().browse(list(bodies))._message_log_batch(
+                bodies=bodies
             )
-        )
-        Lead.browse(list(bodies)).invalidate_recordset(["message_ids"])
 
     def _funnel_insert_assignments(self, vals_list):
-        """Insert the assignment records in one statement (see _funnel_log_chatter)."""
-        Assignment = self.env["crm.funnel.assignment"].sudo()
-        now = fields.Datetime.now()
-        Assignment.flush_model()
-        types = {
-            "lead_id": "int",
-            "kind": "varchar",
-            "user_id": "int",
-            "previous_user_id": "int",
-            "team_id": "int",
-            "assigned_by_id": "int",
-            "grade": "varchar",
-            "layer": "varchar",
-            "reason": "varchar",
-            "handover_id": "int",
-            "company_id": "int",
-        }
-        columns = list(types)
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO crm_funnel_assignment
-                       (%(names)s, date, create_uid, create_date, write_uid, write_date)
-                   SELECT row.*, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM unnest(%(arrays)s) AS row(%(names)s)
-                RETURNING id""",
-                names=SQL(", ").join(SQL.identifier(column) for column in columns),
-                arrays=SQL(", ").join(
-                    SQL(
-                        "%s::" + types[column] + "[]",
-                        [vals.get(column) or None for vals in vals_list],
-                    )
-                    for column in columns
-                ),
-                now=now,
-                uid=self.env.uid,
-            )
-        )
-        assignments = Assignment.browse([row[0] for row in self.env.cr.fetchall()])
-        leads = self.env["crm.lead"].browse([vals["lead_id"] for vals in vals_list])
-        leads.invalidate_recordset(["funnel_assignment_ids"])
-        if any(vals.get("handover_id") for vals in vals_list):
-            self.env["crm.funnel.handover"].invalidate_model()
+        """Create the assignment records of ``vals_list`` in one batch."""
+        assignments = self.env["crm.funnel.assignment"].sudo().create(vals_list)
+        self.env["crm.lead"].browse(
+            [vals["lead_id"] for vals in vals_list]
+        ).invalidate_recordset(["funnel_assignment_ids"])
         return assignments
 
     @staticmethod

@@ -1,6 +1,5 @@
 from datetime import timedelta
-
-from freezegun import freeze_time
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
@@ -261,36 +260,34 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         )
         self.assertFalse(imported.funnel_discoverer_id)
 
-    def test_assignment_matches_crm_write(self):
-        """The one-statement assignment leaves the customer as crm's own write would."""
-        with freeze_time("2026-05-01 08:00:00"):
-            fast, orm = self._pool(2, grade="a", team=self.team_east, probability=35)
-        self.assertTrue(self.Service._funnel_fast_assign_safe())
-        with freeze_time("2026-05-04 10:00:00"):
-            self._allocate(fast)
-            orm.write({"user_id": self.user_rep.id, "team_id": self.team_east.id})
-        for field in (
-            "user_id",
-            "team_id",
-            "company_id",
-            "date_open",
-            "day_open",
-            "probability",
-            "stage_id",
-            "funnel_layer",
-        ):
-            self.assertEqual(fast[field], orm[field], field)
-        self.env.flush_all()
-        self.env.invalidate_all()
-        self.assertEqual(fast.user_id, self.user_rep)
-        # lead scoring on the salesperson: the ORM path keeps the probability right
-        self.env["ir.config_parameter"].set_param(
-            "crm.pls_fields", "user_id,phone_state"
+    def test_allocation_writes_through_crm(self):
+        """One crm.lead.write per rep and team, with the salesperson and the team
+        together, so that every installed module's write runs."""
+        self._won(self.user_rep, 1000)
+        pool = self._pool(4, grade="a", team=self.team_west, probability=35)
+        Lead = type(self.env["crm.lead"])
+        calls = []
+        original = Lead.write
+
+        def write(records, vals):
+            if "user_id" in vals:
+                calls.append((frozenset(records.ids), dict(vals)))
+            return original(records, vals)
+
+        with patch.object(Lead, "write", write):
+            self._allocate(pool)
+        self.assertEqual(
+            calls,
+            [
+                (
+                    frozenset(pool.ids),
+                    {"user_id": self.user_rep.id, "team_id": self.team_east.id},
+                )
+            ],
         )
-        self.assertFalse(self.Service._funnel_fast_assign_safe())
-        other = self._pool(1, grade="a", team=self.team_east)
-        self._allocate(other)
-        self.assertTrue(other.user_id)
+        self.assertEqual(pool.user_id, self.user_rep)
+        self.assertTrue(all(pool.mapped("date_open")))
+        self.assertIn(self.user_rep.partner_id, pool[0].message_partner_ids)
 
     def test_nobody_beyond_capacity(self):
         for user in (self.user_rep, self.user_rep_2, self.user_rep_west):
@@ -396,12 +393,11 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
         ]
         (cls.team_east | cls.team_west).crm_team_member_ids.action_archive()
 
-    def _allocation_queries(self, count, budget=180):
+    def _allocation_queries(self, count, budget):
         pool = self._pool(count, grade="b", team=self.big_team).sudo()
         self.env.invalidate_all()
         self.env.flush_all()
         before = self.env.cr.sql_log_count
-        # 173 queries for 10 reps, whatever the number of customers
         with self.assertQueryCount(funnel_support=budget):
             self._allocate(pool)
         queries = self.env.cr.sql_log_count - before
@@ -414,9 +410,11 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
 
     @users("funnel_support")
     def test_queries_grow_with_reps_not_customers(self):
-        """The same budget for 100 and 1,000 customers over 10 reps, chatter included:
-        a write, a follower subscription and a notice per rep, the rest in bulk."""
-        self._allocation_queries(20, budget=200)  # warm-up: a dozen queries more
-        small = self._allocation_queries(100)
-        large = self._allocation_queries(1000)
-        self.assertEqual(small, large)
+        """A write, a follower subscription and a notice per rep, chatter included;
+        what grows with the customers is Odoo's own batching of the rows it
+        creates (100 a query): chatter lines, followers and assignments."""
+        self._allocation_queries(20, budget=255)  # warm-up
+        small = self._allocation_queries(100, budget=240)  # 236
+        large = self._allocation_queries(1000, budget=268)  # 263
+        # 900 more customers: 9 more batches of 100 rows in each of the 3 tables
+        self.assertLessEqual(large - small, 9 * 3)
