@@ -555,9 +555,10 @@ class CrmFunnelReportRanking(models.TransientModel):
                 ideal=line["ideal"],
             )
         if board == "abandon_ratio":
+            ratio = "-" if value is None else "%.2f" % value
             return self.env._(
                 "%(ratio)s (%(abandoned)s / %(received)s)",
-                ratio="-" if value is None else f"{value:.2f}",
+                ratio=ratio,
                 abandoned=line["numerator"],
                 received=line["denominator"],
             )
