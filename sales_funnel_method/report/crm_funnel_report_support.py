@@ -10,7 +10,8 @@ class CrmFunnelReportSupport(models.Model):
     - Resources registered: customers the member entered into the funnel.
     - Graded or cleaned: customers the member moved from Resource to Graded,
       graded or re-graded (the grade's tracking), or abandoned from Resource or
-      Graded (cleaned out of the pool); once per customer and day.
+      Graded (cleaned out of the pool); a grade's change the same day as such a
+      move of the same customer is not counted again.
     - Customers allocated: assignments to a rep the member made, by the fat-first
       allocation or directly.
     - Hand-overs done: the leaving reps' hand-overs the member ran.
@@ -80,7 +81,13 @@ class CrmFunnelReportSupport(models.Model):
 
     def _query(self):
         module, name = SUPPORT_GROUP
-        # ids: the source's id times 8, plus the source's number
+        # ids: the source's id times 8, plus the source's number. Every branch keeps
+        # to the members' rows and is a plain scan, so that a period reaches the
+        # tables' date indexes.
+        grading = SQL(
+            """((move.from_layer = 'resource' AND move.to_layer = 'graded')
+                OR (move.move_type = 'abandon' AND move.from_layer IN ('resource', 'graded')))"""
+        )
         return SQL(
             """
             WITH member AS (
@@ -89,55 +96,55 @@ class CrmFunnelReportSupport(models.Model):
                   JOIN ir_model_data data ON data.res_id = rel.gid
                    AND data.model = 'res.groups' AND data.module = %(module)s
                    AND data.name = %(name)s
-            ), graded AS (
-                SELECT MIN(event.id) AS id, MIN(event.date) AS date, event.user_id,
-                       MIN(event.company_id) AS company_id
-                  FROM (
-                    SELECT move.id * 8 + 1 AS id, move.date, move.changed_by_id AS user_id,
-                           move.company_id, move.lead_id
-                      FROM crm_funnel_move move
-                     WHERE (move.from_layer = 'resource' AND move.to_layer = 'graded')
-                        OR (move.move_type = 'abandon' AND move.from_layer IN ('resource', 'graded'))
-                    UNION ALL
-                    SELECT tracking.id * 8 + 2, message.date, users.id, lead.company_id, lead.id
-                      FROM mail_tracking_value tracking
-                      JOIN ir_model_fields field ON field.id = tracking.field_id
-                       AND field.model = 'crm.lead' AND field.name = 'funnel_grade'
-                      JOIN mail_message message ON message.id = tracking.mail_message_id
-                       AND message.model = 'crm.lead'
-                      JOIN crm_lead lead ON lead.id = message.res_id
-                      JOIN res_users users ON users.partner_id = message.author_id
-                  ) event
-              GROUP BY event.user_id, event.lead_id, date_trunc('day', event.date)
-            ), event AS (
-                SELECT move.id * 8 AS id, move.date, move.changed_by_id AS user_id,
-                       move.company_id, 1 AS registered_count, 0 AS graded_count,
-                       0 AS allocated_count, 0 AS handover_count, 0 AS duplicate_count
-                  FROM crm_funnel_move move
-                 WHERE move.move_type = 'entry'
-                UNION ALL
-                SELECT graded.id, graded.date, graded.user_id, graded.company_id, 0, 1, 0, 0, 0
-                  FROM graded
-                UNION ALL
-                SELECT assignment.id * 8 + 3, assignment.date, assignment.assigned_by_id,
-                       assignment.company_id, 0, 0, 1, 0, 0
-                  FROM crm_funnel_assignment assignment
-                 WHERE assignment.user_id IS NOT NULL
-                   AND assignment.kind IN ('allocation', 'manual')
-                UNION ALL
-                SELECT handover.id * 8 + 4, handover.date, handover.done_by_id,
-                       handover.company_id, 0, 0, 0, 1, 0
-                  FROM crm_funnel_handover handover
-                UNION ALL
-                SELECT duplicate.id * 8 + 5, duplicate.date, duplicate.user_id,
-                       duplicate.company_id, 0, 0, 0, 0, 1
-                  FROM (%(duplicates)s) duplicate
             )
-            SELECT event.*
-              FROM event
-              JOIN member ON member.user_id = event.user_id
+            SELECT move.id * 8 AS id, move.date, move.changed_by_id AS user_id,
+                   move.company_id, 1 AS registered_count, 0 AS graded_count,
+                   0 AS allocated_count, 0 AS handover_count, 0 AS duplicate_count
+              FROM crm_funnel_move move
+             WHERE move.move_type = 'entry'
+               AND move.changed_by_id IN (SELECT user_id FROM member)
+            UNION ALL
+            SELECT move.id * 8 + 1, move.date, move.changed_by_id, move.company_id,
+                   0, 1, 0, 0, 0
+              FROM crm_funnel_move move
+             WHERE %(grading)s AND move.changed_by_id IN (SELECT user_id FROM member)
+            UNION ALL
+            -- a grade set or changed without such a move that day (the grade's tracking)
+            SELECT tracking.id * 8 + 2, message.date, users.id, lead.company_id,
+                   0, 1, 0, 0, 0
+              FROM mail_tracking_value tracking
+              JOIN ir_model_fields field ON field.id = tracking.field_id
+               AND field.model = 'crm.lead' AND field.name = 'funnel_grade'
+              JOIN mail_message message ON message.id = tracking.mail_message_id
+               AND message.model = 'crm.lead'
+              JOIN crm_lead lead ON lead.id = message.res_id
+              JOIN res_users users ON users.partner_id = message.author_id
+             WHERE users.id IN (SELECT user_id FROM member)
+               AND NOT EXISTS (
+                   SELECT 1 FROM crm_funnel_move move
+                    WHERE move.lead_id = lead.id AND move.changed_by_id = users.id
+                      AND %(grading)s
+                      AND date_trunc('day', move.date) = date_trunc('day', message.date))
+            UNION ALL
+            SELECT assignment.id * 8 + 3, assignment.date, assignment.assigned_by_id,
+                   assignment.company_id, 0, 0, 1, 0, 0
+              FROM crm_funnel_assignment assignment
+             WHERE assignment.user_id IS NOT NULL
+               AND assignment.kind IN ('allocation', 'manual')
+               AND assignment.assigned_by_id IN (SELECT user_id FROM member)
+            UNION ALL
+            SELECT handover.id * 8 + 4, handover.date, handover.done_by_id,
+                   handover.company_id, 0, 0, 0, 1, 0
+              FROM crm_funnel_handover handover
+             WHERE handover.done_by_id IN (SELECT user_id FROM member)
+            UNION ALL
+            SELECT duplicate.id * 8 + 5, duplicate.date, duplicate.user_id,
+                   duplicate.company_id, 0, 0, 0, 0, 1
+              FROM (%(duplicates)s) duplicate
+             WHERE duplicate.user_id IN (SELECT user_id FROM member)
             """,
             module=module,
             name=name,
+            grading=grading,
             duplicates=self._funnel_duplicates_sql(),
         )

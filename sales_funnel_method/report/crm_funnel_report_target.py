@@ -79,25 +79,23 @@ class CrmFunnelReportTarget(models.Model):
         # ids: even for the actual figures (from the moves), odd for the targets
         return SQL(
             """
-            WITH signing AS (
-                SELECT move.id, move.lead_id, move.date, move.user_id, move.team_id,
-                       move.company_id,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY move.lead_id ORDER BY move.date DESC, move.id DESC
-                       ) AS recency
+            WITH actual AS (
+                -- a won customer's revenue, at its latest signing (no later one)
+                SELECT move.id * 4 AS id, move.date, move.user_id, move.team_id,
+                       move.company_id, 'revenue' AS kind,
+                       COALESCE(lead.expected_revenue, 0) AS value
+                  FROM crm_funnel_move move
+                  JOIN crm_lead lead ON lead.id = move.lead_id
+                 WHERE %(signing)s AND lead.active AND lead.funnel_layer = ANY(%(won)s)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM crm_funnel_move later
+                        WHERE later.lead_id = move.lead_id AND %(later_signing)s
+                          AND (later.date, later.id) > (move.date, move.id))
+                UNION ALL
+                SELECT move.id * 4 + 1, move.date, move.user_id, move.team_id,
+                       move.company_id, 'signings', 1
                   FROM crm_funnel_move move
                  WHERE %(signing)s
-            ), actual AS (
-                SELECT signing.id * 4 AS id, signing.date, signing.user_id, signing.team_id,
-                       signing.company_id, 'revenue' AS kind,
-                       COALESCE(lead.expected_revenue, 0) AS value
-                  FROM signing
-                  JOIN crm_lead lead ON lead.id = signing.lead_id
-                 WHERE signing.recency = 1 AND lead.active AND lead.funnel_layer = ANY(%(won)s)
-                UNION ALL
-                SELECT signing.id * 4 + 1, signing.date, signing.user_id, signing.team_id,
-                       signing.company_id, 'signings', 1
-                  FROM signing
                 UNION ALL
                 SELECT move.id * 4 + 2, move.date, move.user_id, move.team_id,
                        move.company_id, 'intent', 1
@@ -121,6 +119,7 @@ class CrmFunnelReportTarget(models.Model):
                    ) AS month(number, value)
              WHERE target.active
             """,
+            later_signing=service._funnel_signing_sql("later"),
             signing=service._funnel_signing_sql("move"),
             won=list(WON_LAYERS),
             months=months,

@@ -436,6 +436,24 @@ class TestFunnelSupportFigures(FunnelAllocationCommon):
         self.assertEqual(figures["funnel_support_2"], (0, 0, 1, 0, 0))
         self.assertNotIn("funnel_director", figures)
 
+    def test_support_queries_do_not_grow_with_customers(self):
+        def read():
+            self.env.flush_all()
+            with self.assertQueryCount(1):
+                self._figures()
+
+        read()
+        with freeze_time(day(2)):
+            pool = self.env["crm.lead"].with_user(self.user_support).create(
+                [
+                    {"name": f"More {index}", "type": "opportunity", "user_id": False}
+                    for index in range(30)
+                ]
+            )
+            self.Service.with_user(self.user_support)._funnel_allocate(pool)
+        self.assertEqual(self._figures()["funnel_support"][::2], (30, 30, 0))
+        read()
+
     def test_who_reads_the_support_figures(self):
         Report = self.env["crm.funnel.report.support"]
         Report.with_user(self.user_support).search([])
