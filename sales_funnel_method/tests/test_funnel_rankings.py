@@ -444,11 +444,19 @@ class TestFunnelSupportFigures(FunnelAllocationCommon):
 
         read()
         with freeze_time(day(2)):
-            pool = self.env["crm.lead"].with_user(self.user_support).create(
-                [
-                    {"name": f"More {index}", "type": "opportunity", "user_id": False}
-                    for index in range(30)
-                ]
+            pool = (
+                self.env["crm.lead"]
+                .with_user(self.user_support)
+                .create(
+                    [
+                        {
+                            "name": f"More {index}",
+                            "type": "opportunity",
+                            "user_id": False,
+                        }
+                        for index in range(30)
+                    ]
+                )
             )
             self.Service.with_user(self.user_support)._funnel_allocate(pool)
         self.assertEqual(self._figures()["funnel_support"][::2], (30, 30, 0))
@@ -456,8 +464,19 @@ class TestFunnelSupportFigures(FunnelAllocationCommon):
 
     def test_who_reads_the_support_figures(self):
         Report = self.env["crm.funnel.report.support"]
-        Report.with_user(self.user_support).search([])
-        Report.with_user(self.user_director).search([])
+        company_b = self.env["res.company"].create({"name": "Support Company B"})
+        # registered in company B by the superuser (a member of the support group)
+        self._pool(grade="a", company_id=company_b.id)
+        self._pool(grade="a", company_id=self.env.company.id)
+        self.env.flush_all()
+        self.assertEqual(
+            set(Report.sudo().search([]).company_id.ids),
+            {self.env.company.id, company_b.id},
+        )
+        for user in (self.user_support, self.user_director):
+            self.assertEqual(
+                Report.with_user(user).search([]).company_id, self.env.company
+            )
         for user in (self.user_rep, self.user_manager_east):
             with self.assertRaises(AccessError):
                 Report.with_user(user).search([])
