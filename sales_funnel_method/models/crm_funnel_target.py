@@ -136,8 +136,9 @@ class CrmFunnelTarget(models.Model):
     ]
 
     def init(self):
-        # one active target per rep (or per team) and figure and year; the
-        # constraint below says so in words, these indexes hold under concurrency
+        # one active target per rep (or per team) and figure and year: create and
+        # write say so in words (_funnel_check_one_target), these indexes hold it
+        # under concurrency
         self.env.cr.execute(
             """CREATE UNIQUE INDEX IF NOT EXISTS crm_funnel_target_rep_uniq
                    ON crm_funnel_target (company_id, year, kind, user_id)
