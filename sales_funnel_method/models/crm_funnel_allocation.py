@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.service.model import retrying
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_date
 
 from .crm_stage import HOLDING_LAYERS
 
@@ -30,6 +30,8 @@ ALLOCATOR_GROUPS = (
     "sales_funnel_method.sales_funnel_method_group_director",
     "sales_team.group_sale_manager",
 )
+# fields the funnel writes itself, as superuser only
+PROTECTED_FIELDS = frozenset(["funnel_layer_date", "funnel_abandoned_by_id"])
 # what crm writes on a lead right after archiving it (toggle_active, the lost wizard)
 ABANDON_FOLLOW_UP_FIELDS = frozenset(
     ["probability", "automated_probability", "lost_reason_id", "lost_feedback"]
@@ -109,6 +111,12 @@ class CrmFunnelAllocation(models.AbstractModel):
         abandoned ones in cold storage. They belong to the company (SPEC 11)."""
         return leads.filtered(lambda lead: lead.funnel_layer and not lead.user_id)
 
+    def _funnel_format_date(self, value):
+        """A datetime as the user reads dates: in their time zone and language."""
+        return format_date(
+            self.env, fields.Datetime.context_timestamp(self, value).date()
+        )
+
     def _funnel_is_allocator(self, user=None):
         """Whether ``user`` (the current user) acts on the company's customers:
         the support group and the directors."""
@@ -177,34 +185,58 @@ class CrmFunnelAllocation(models.AbstractModel):
                         "manager or a director can bring it back earlier, with a reason: "
                         "use Restore Early on the customer.",
                         customers=", ".join(cooling[:10].mapped("display_name")),
-                        date=fields.Date.to_string(
+                        date=self._funnel_format_date(
                             min(cooling.mapped("funnel_cooldown_until"))
                         ),
                     )
                 )
-        if self.env.su or self._funnel_is_allocator():
+        if self.env.su:
             return
-        # 3. the company's customers: a rep receives them (claim) before acting on them.
-        # (What crm itself writes on a customer it has just archived, as the rep who
-        # abandoned it, is not the rep acting on the company's customer.)
+        # 3. what the funnel records itself
+        protected = set(vals) & PROTECTED_FIELDS
+        if protected:
+            raise UserError(
+                self.env._(
+                    "The funnel records when a customer entered its layer and who "
+                    "abandoned it: these fields cannot be written (%(fields)s).",
+                    fields=", ".join(
+                        leads._fields[name].get_description(self.env)["string"]
+                        for name in sorted(protected)
+                    ),
+                )
+            )
+        if self._funnel_is_allocator():
+            return
+        # 4. the company's customers: a rep receives them (claim) before acting on them.
+        # (What crm itself writes on a customer just archived by the rep who abandoned
+        # it is not the rep acting on the company's customer.)
         held = self._funnel_company_held(leads)
         if set(vals) <= ABANDON_FOLLOW_UP_FIELDS:
-            held = held.filtered("active")
+            # the user who has just archived it: they were its last writer
+            held = held.filtered(
+                lambda lead: lead.active or lead.write_uid != self.env.user
+            )
         elif set(vals) == {"funnel_abandon_evaluation"} and self.env.user.has_group(
             RESTORER_GROUP
         ):
             # the sales manager's evaluation of an abandon (冷处理)
             held = held.filtered("active")
         if held:
-            raise UserError(
-                self.env._(
-                    "%(customers)s belongs to the company's customer pool (or cools down "
-                    "after an abandon): only the support group and directors change it. "
-                    "Claim a pool customer first to work on it.",
-                    customers=", ".join(held[:10].mapped("display_name")),
+            self._funnel_check_work(held)
+        # 5. a customer goes back to the pool through the service (hand-over,
+        # abandon), not by clearing its salesperson
+        if "user_id" in vals and not vals["user_id"]:
+            released = leads.filtered(lambda lead: lead.funnel_layer and lead.user_id)
+            if released:
+                raise UserError(
+                    self.env._(
+                        "A customer of the funnel goes back to the pool through the "
+                        "service that records why: abandon it (Mark as Lost), or ask the "
+                        "support group. %(customers)s",
+                        customers=", ".join(released[:10].mapped("display_name")),
+                    )
                 )
-            )
-        # 4. the discoverer is the rep who created the customer, set once
+        # 6. the discoverer is the rep who created the customer, set once
         if "funnel_discoverer_id" in vals and any(
             lead.funnel_discoverer_id.id != (vals["funnel_discoverer_id"] or False)
             for lead in leads
@@ -217,14 +249,41 @@ class CrmFunnelAllocation(models.AbstractModel):
             )
 
     @api.model
+    def _funnel_check_work(self, leads):
+        """Refuse a rep working (copying, logging contacts on) customers the company
+        holds: the pool and cold storage are worked once received."""
+        if self.env.su or self._funnel_is_allocator():
+            return
+        held = self._funnel_company_held(leads)
+        if held:
+            raise UserError(
+                self.env._(
+                    "%(customers)s belongs to the company's customer pool (or cools down "
+                    "after an abandon): only the support group and directors change it. "
+                    "Claim a pool customer first to work on it.",
+                    customers=", ".join(held[:10].mapped("display_name")),
+                )
+            )
+
+    @api.model
     def _funnel_prepare_create(self, vals_list):
         """The discoverer of new customers (SPEC 4: 个人发掘): a rep who creates a
         customer discovered it, and nobody else; the support group and directors
         may name the discoverer of the resources they register."""
-        if self.env.su or self._funnel_is_allocator():
+        if self.env.su:
             return
+        for vals in vals_list:
+            for name in PROTECTED_FIELDS:
+                vals.pop(name, None)
         creator = self.env.user
-        discoverer = creator.id if creator.sudo().crm_team_member_ids else False
+        is_rep = bool(
+            self.env["crm.team.member"]._funnel_memberships(self.env.company, creator)
+        )
+        discoverer = creator.id if is_rep else False
+        if self._funnel_is_allocator():
+            for vals in vals_list:
+                vals.setdefault("funnel_discoverer_id", discoverer)
+            return
         for vals in vals_list:
             vals["funnel_discoverer_id"] = discoverer
 
@@ -306,7 +365,16 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "before its cool-down ends."
                 )
             )
-        leads = leads.sudo().with_context(active_test=False)
+        # the user reads these customers, in a company they work in
+        leads = leads.with_env(self.env).with_context(active_test=False)
+        leads.check_access("read")
+        if not self.env.su and not leads.company_id <= self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "You can restore early the customers of the companies you work in only."
+                )
+            )
+        leads = leads.sudo()
         not_abandoned = leads.filtered(
             lambda lead: lead.active or lead.funnel_layer != "abandoned"
         )
@@ -478,6 +546,15 @@ class CrmFunnelAllocation(models.AbstractModel):
         return quotas
 
     @api.model
+    def _funnel_capacity(self, user, company):
+        """How many more customers ``user`` may receive in ``company`` (0 when set to
+        receive nothing): quota minus holdings, without the discoverer allowance."""
+        quota, idle = self._funnel_quotas(user, company)[user.id]
+        if idle:
+            return 0
+        return max(quota - self._funnel_holdings(user.ids).get(user.id, 0), 0)
+
+    @api.model
     def _funnel_sales_force(self, company, exclude_users=None):
         """The reps who can receive customers in ``company``, with their figures.
 
@@ -597,7 +674,9 @@ class CrmFunnelAllocation(models.AbstractModel):
         return None
 
     @api.model
-    def _funnel_plan(self, leads, company, force=None, consume=True):
+    def _funnel_plan(
+        self, leads, company, force=None, consume=True, discoverer_first=True
+    ):
         """Who receives which customer, fat-first (SPEC 5).
 
         Candidates go in order of grade (A, B, C, ungraded), then age. A customer
@@ -669,7 +748,11 @@ class CrmFunnelAllocation(models.AbstractModel):
         plan = []
         for _grade, _date, _id, own, abandoner, holding, lead in rows:
             uid = reason = team_id = None
-            discoverer = self._funnel_reserved_for(lead, force, company)
+            discoverer = (
+                self._funnel_reserved_for(lead, force, company)
+                if discoverer_first
+                else None
+            )
             if discoverer:
                 uid, reason = discoverer, "discoverer"
             else:
@@ -935,9 +1018,10 @@ class CrmFunnelAllocation(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """SELECT id FROM crm_lead
-                    WHERE id = ANY(%s) AND active AND user_id IS NULL
+                    WHERE id = ANY(%s) AND %s
                       FOR NO KEY UPDATE SKIP LOCKED""",
                 leads.ids,
+                self._funnel_pool_sql("crm_lead"),
             )
         )
         free = {row[0] for row in self.env.cr.fetchall()}
@@ -964,7 +1048,16 @@ class CrmFunnelAllocation(models.AbstractModel):
         # the rep may no longer read a customer another rep just took: this method
         # decides what the rep may take, from the locked rows below
         leads = leads.sudo()
-        company = leads.company_id[:1] or self.env.company
+        if len(leads.company_id) > 1:
+            raise UserError(self.env._("Claim the customers of one company at a time."))
+        company = leads.company_id or self.env.company
+        if company not in user.company_ids:
+            raise AccessError(
+                self.env._(
+                    "These customers belong to %(company)s, where you do not work.",
+                    company=company.name,
+                )
+            )
         cr = self.env.cr
         # one claim at a time per rep, and none while customers are being given to
         # them (see _funnel_lock_reps): the capacity below then holds at commit
@@ -1094,7 +1187,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                         (cooling & readable)[:10].mapped("display_name")
                     )
                     or self.env._("This customer"),
-                    date=fields.Date.to_string(
+                    date=self._funnel_format_date(
                         min(cooling.mapped("funnel_cooldown_until"))
                     ),
                 )
@@ -1115,7 +1208,8 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "Another rep is claiming these customers, or the pool is being "
                     "allocated, at this very moment: %(customers)s. Try again in a "
                     "moment.",
-                    customers=", ".join(busy.mapped("display_name")),
+                    customers=", ".join((busy & readable)[:10].mapped("display_name"))
+                    or self.env._("%(count)s customers", count=len(busy)),
                 )
             )
         gone = taken - busy
@@ -1176,7 +1270,11 @@ class CrmFunnelAllocation(models.AbstractModel):
             lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS
         )
         others = leads - fat_first
-        plan = self._funnel_plan(fat_first, company, force=force)
+        # a leaver's opportunities and renewals go to the best sellers (SPEC 5.2,
+        # 5.3), not back to whoever discovered them
+        plan = self._funnel_plan(
+            fat_first, company, force=force, discoverer_first=False
+        )
         placed = self.env["crm.lead"].browse([lead.id for lead, _u, _t, _r in plan])
         back_to_pool = fat_first - placed
         orphans = back_to_pool.filtered(

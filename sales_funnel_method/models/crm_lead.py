@@ -376,8 +376,11 @@ class CrmLead(models.Model):
         ]
         if ungraded:
             raise UserError(self._funnel_grade_error(ungraded))
+        # abandoned customers are archived, and archived ones abandoned
         if any(
-            layers.get(vals.get("stage_id")) == "abandoned" and vals.get("active", True)
+            (layers.get(vals.get("stage_id")) == "abandoned")
+            != (not vals.get("active", True))
+            and layers.get(vals.get("stage_id"))
             for vals in vals_list
         ):
             raise UserError(self._funnel_abandon_error())
@@ -449,6 +452,21 @@ class CrmLead(models.Model):
                 for lid in leads.ids
             ]
         )
+        # an archived customer of the funnel is an abandoned one, in Abandoned
+        archived_elsewhere = self.filtered(
+            lambda lead: (
+                not vals.get("active", lead.active)
+                and (
+                    targets[lead.id].funnel_layer
+                    if lead.id in targets
+                    else lead.funnel_layer
+                )
+                not in (False, "abandoned")
+                and (lead.id in targets or "active" in vals)
+            )
+        )
+        if archived_elsewhere:
+            raise UserError(self._funnel_abandon_error())
         if changed:
             new_layers = {lead.id: targets[lead.id].funnel_layer for lead in changed}
             grades = {
@@ -486,6 +504,23 @@ class CrmLead(models.Model):
             "funnel_product",
             "funnel_sales_target",
         ]
+
+    def _sort_by_confidence_level(self, reverse=False):
+        # an abandoned customer is the least reliable, whatever its stage's sequence:
+        # merging it with an active one keeps the active one
+        ordered = super()._sort_by_confidence_level(reverse=reverse)
+        abandoned = ordered.filtered(
+            lambda lead: (
+                lead.funnel_layer
+                and (lead.funnel_layer == "abandoned" or not lead.active)
+            )
+        )
+        rest = ordered - abandoned
+        return rest + abandoned if reverse else abandoned + rest
+
+    def copy(self, default=None):
+        self.env["crm.funnel.allocation"]._funnel_check_work(self)
+        return super().copy(default=default)
 
     def _merge_opportunity(
         self, user_id=False, team_id=False, auto_unlink=True, max_length=5
@@ -574,11 +609,20 @@ class CrmLead(models.Model):
             msg_vals.get("message_type") == "email"
             and msg_vals.get("author_id") == partner.id
         )
+        service = self.env["crm.funnel.allocation"]
         if (
             len(self) == 1
             and partner
             and self.funnel_layer
             and (sent_to_customer or from_customer)
+            # a rep's mail to a pool customer is no contact of the funnel: the pool's
+            # customers are worked once received
+            and (
+                from_customer
+                or self.user_id
+                or self.env.su
+                or service._funnel_is_allocator()
+            )
         ):
             self.env["crm.funnel.contact"]._funnel_record(
                 self, "email", source="email", messages={self.id: message}
@@ -619,9 +663,9 @@ class CrmLead(models.Model):
 
     def _funnel_abandon_error(self):
         return self.env._(
-            "To abandon a customer, use Abandon (Mark as Lost): it asks for the reason, "
-            "archives the customer and starts its cool-down. A customer cannot be "
-            "dropped into the Abandoned layer."
+            "Abandoning a customer is Abandon (Mark as Lost): it archives the customer in "
+            "the Abandoned layer, asks for the reason and starts its cool-down. A customer "
+            "is not dropped into Abandoned, nor archived in another layer of the funnel."
         )
 
     def _funnel_leave_rep(self, abandon_moves):
@@ -629,16 +673,19 @@ class CrmLead(models.Model):
 
         :return: the customers that left a rep
         """
+        # the abandon counts for the rep who held the customer before the write
+        # (the move's rep), whoever the write names as salesperson
         by_user = defaultdict(list)
         for move in abandon_moves:
-            if move.lead_id.user_id:
-                by_user[move.lead_id.user_id.id].append(move.lead_id.id)
+            if move.lead_id.user_id or move.user_id:
+                by_user[move.user_id.id].append(move.lead_id.id)
         left = self.browse()
         for user_id, lead_ids in by_user.items():
             # plain write: leaving the rep is not another move
-            super(CrmLead, self.browse(lead_ids)).write(
-                {"user_id": False, "funnel_abandoned_by_id": user_id}
-            )
+            values = {"user_id": False}
+            if user_id:
+                values["funnel_abandoned_by_id"] = user_id
+            super(CrmLead, self.browse(lead_ids)).write(values)
             left |= self.browse(lead_ids)
         return left
 

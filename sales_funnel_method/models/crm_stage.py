@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 # The eight layers of the method (SPEC 1), top of the funnel first. Layers 1-7
@@ -112,6 +112,17 @@ class CrmStage(models.Model):
         as any other move. Never customers in a new layer without a move."""
         if "funnel_layer" not in vals:
             return super().write(vals)
+        service = self.env["crm.funnel.allocation"]
+        if not service._funnel_is_allocator():
+            # a stage's layer moves its customers: the pool's rules and the history
+            # are the support group's and the directors' (team managers edit the
+            # layers' ideal state)
+            raise AccessError(
+                self.env._(
+                    "Only the support group and directors map stages to funnel layers: "
+                    "it moves the stages' customers between layers."
+                )
+            )
         new_layer = vals["funnel_layer"] or False
         changing = self.filtered(lambda stage: stage.funnel_layer != new_layer)
         Lead = self.env["crm.lead"].sudo().with_context(active_test=False)
@@ -152,8 +163,23 @@ class CrmStage(models.Model):
         return result
 
     def _funnel_check_remap(self, leads, new_layer):
-        """Refuse a new layer its customers could not enter by a move."""
+        """Refuse a new layer its customers could not enter by a move. Stages are
+        shared by every company: the check counts every customer, and names only
+        those the user may read."""
+        readable = leads.with_user(self.env.user)._filtered_access("read")
         active = leads.filtered("active")
+        cooling = leads.filtered(
+            lambda lead: not lead.active and lead.funnel_layer == "abandoned"
+        )
+        if cooling and new_layer != "abandoned":
+            raise UserError(
+                self.env._(
+                    "%(count)s abandoned customers of these stages cool down in the "
+                    "Abandoned layer: a stage holding them stays in it. Map another stage "
+                    "instead, or restore these customers first.",
+                    count=len(cooling),
+                )
+            )
         if new_layer in GRADED_LAYERS:
             ungraded = active.filtered(lambda lead: not lead.funnel_grade)
             if ungraded:
@@ -168,7 +194,9 @@ class CrmStage(models.Model):
                                 self.env
                             )
                         )[new_layer],
-                        customers=", ".join(ungraded[:10].mapped("display_name")),
+                        customers=", ".join(
+                            (ungraded & readable)[:10].mapped("display_name")
+                        ),
                     )
                 )
         if new_layer == "abandoned" and active:

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-# the largest quota a company or a rep can be given (customers held at once)
+# the largest quota override a rep can be given (customers held at once)
 FUNNEL_QUOTA_MAX = 1000
 
 
@@ -110,17 +110,23 @@ class CrmTeamMember(models.Model):
 
     def _get_assignment_quota(self, force_quota=False):
         """Odoo's own lead assignment (the teams' "Assign Leads" and its cron) gives a
-        member no more than their funnel capacity: the two engines agree on quotas."""
+        member no more than their funnel capacity: the two engines agree on quotas.
+
+        A rep in several teams has one capacity: their memberships share it (each
+        its part, the oldest ones one more each for what does not divide), so that
+        one run never gives them more than it."""
         quota = super()._get_assignment_quota(force_quota=force_quota)
-        if not self:
+        if not self or not self.user_id:
             return quota
         company = self.crm_team_id.company_id or self.env.company
-        force = self.env["crm.funnel.allocation"]._funnel_sales_force(company)
-        rep = force.get(self.user_id.id)
-        if rep is None:
+        memberships = self._funnel_memberships(company, self.user_id)
+        if self not in memberships:
             return quota
-        capacity = 0 if rep["idle"] else max(rep["quota"] - rep["holdings"], 0)
-        return min(quota, capacity)
+        capacity = self.env["crm.funnel.allocation"]._funnel_capacity(
+            self.user_id, company
+        )
+        share, rest = divmod(capacity, len(memberships))
+        return min(quota, share + (1 if memberships.ids.index(self.id) < rest else 0))
 
     @api.depends_context("uid")
     def _compute_funnel_can_edit_quota(self):

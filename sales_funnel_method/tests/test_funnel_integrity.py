@@ -62,12 +62,12 @@ class TestFunnelAbandonPaths(FunnelAllocationCommon):
     @users("funnel_rep")
     def test_kanban_drop_into_abandoned_is_refused_with_a_pointer(self):
         lead = self._create_customers(1, layer="lead").with_user(self.env.user)
-        with self.assertRaisesRegex(UserError, "use Abandon"):
+        with self.assertRaisesRegex(UserError, r"Abandon \(Mark as Lost\)"):
             lead.write({"stage_id": self.stages["abandoned"].id})
         self.assertTrue(lead.active)
         self.assertEqual((lead.funnel_layer, lead.user_id), ("lead", self.env.user))
         self.assertEqual(lead.funnel_move_ids.mapped("move_type"), ["entry"])
-        with self.assertRaisesRegex(UserError, "use Abandon"):
+        with self.assertRaisesRegex(UserError, r"Abandon \(Mark as Lost\)"):
             self.env["crm.lead"].create(
                 {"name": "Dropped", "stage_id": self.stages["abandoned"].id}
             )
@@ -211,7 +211,7 @@ class TestFunnelCoolDown(FunnelAllocationCommon):
     @users("funnel_rep_2")
     def test_claiming_a_cooling_customer_says_until_when(self):
         with freeze_time(T0 + timedelta(days=10)):
-            with self.assertRaisesRegex(UserError, "cools down until 2026-06-30"):
+            with self.assertRaisesRegex(UserError, "cools down until 06/30/2026"):
                 self.env["crm.funnel.allocation"]._funnel_claim(
                     self.lead.with_user(self.env.user)
                 )
@@ -394,7 +394,8 @@ class TestFunnelSalesTotal(FunnelAllocationCommon):
         signed = self._won(self.user_rep_2, 4000)
         self._member(self.user_rep_west).crm_team_id = self.team_east
         self.Service._funnel_handover(self.user_rep_2, colleague=self.user_rep_west)
-        self.assertEqual(signed.user_id, self.user_rep)  # fat-first: the only seller
+        # the signed customer goes to a rep (nobody won anything: the tie-break)
+        self.assertEqual(signed.user_id, self.user_rep)
         by_user, by_team = self.Service._funnel_sales_totals(self.company)
         self.assertEqual(by_user.get(self.user_rep_2.id), 4000)
         self.assertFalse(by_user.get(self.user_rep.id))
@@ -501,10 +502,42 @@ class TestFunnelCompanyBoundaries(FunnelAllocationCommon):
 
     @users("funnel_support")
     def test_handover_wizard_refuses_another_company(self):
+        held = self._create_customers(
+            1,
+            layer="lead",
+            user=self.rep_b,
+            team=self.team_b,
+            company_id=self.company_b.id,
+        )
+        wizard = self.env["crm.funnel.handover.wizard"].create(
+            {"user_id": self.rep_b.id, "company_id": self.company_b.id}
+        )
+        with self.assertRaises(AccessError):
+            wizard.action_handover()
         with self.assertRaises(AccessError):
             self.env["crm.funnel.allocation"]._funnel_handover(
                 self.rep_b, company=self.company_b
             )
+        self.assertEqual(held.sudo().user_id, self.rep_b)
+
+    def test_a_director_of_another_company_does_not_restore_early(self):
+        # (a customer of a team of no company is shared by all companies)
+        team_a = self.env["crm.team"].create(
+            {"name": "Team of A", "company_id": self.env.company.id}
+        )
+        with freeze_time(T0):
+            lead = self._create_customers(1, layer="lead", team=team_a)
+            lead.with_user(self.user_rep).action_set_lost()
+        with freeze_time(T0 + timedelta(days=3)), self.assertRaises(AccessError):
+            self.Service.with_user(self.director_b)._funnel_restore_early(
+                lead, "not mine"
+            )
+        self.assertFalse(lead.active)
+
+    def test_a_claim_stays_in_the_rep_s_companies(self):
+        with self.assertRaises(AccessError):
+            self.Service._funnel_claim(self.pool_b, self.user_rep)
+        self.assertFalse(self.pool_b.user_id)
 
     def test_weekly_summary_shows_each_director_their_companies(self):
         self.user_director.email = "director.a@example.com"
@@ -563,3 +596,155 @@ class TestFunnelCompanyBoundaries(FunnelAllocationCommon):
         )
         finding._funnel_notify_managers()
         self.assertFalse(finding.activity_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReviewedPaths(FunnelAllocationCommon):
+    """Paths found by review: archiving without abandoning, handing back by a plain
+    write, copies, contacts and messages on pool customers, forged dates."""
+
+    @users("funnel_rep")
+    def test_archiving_in_another_layer_is_no_way_around_abandoning(self):
+        self._set_quota(self.user_rep, 1)
+        lead = self._create_customers(1, layer="contacted").with_user(self.env.user)
+        for vals in (
+            {"active": False, "stage_id": self.stages["contacted"].id},
+            {"active": False, "stage_id": self.stages["lead"].id},
+        ):
+            with self.assertRaisesRegex(UserError, "Abandon"):
+                lead.write(vals)
+        self.assertTrue(lead.active)
+        with self.assertRaisesRegex(UserError, "Abandon"):
+            self.env["crm.lead"].create(
+                {
+                    "name": "Archived contact",
+                    "stage_id": self.stages["contacted"].id,
+                    "funnel_grade": "b",
+                    "active": False,
+                }
+            )
+
+    @users("funnel_rep")
+    def test_a_rep_does_not_hand_back_by_clearing_the_salesperson(self):
+        lead = self._create_customers(1, layer="intent").with_user(self.env.user)
+        with self.assertRaisesRegex(UserError, "goes back to the pool"):
+            lead.write({"user_id": False})
+        self.assertEqual(lead.user_id, self.env.user)
+
+    @users("funnel_rep")
+    def test_a_rep_neither_copies_nor_logs_contacts_on_pool_customers(self):
+        pool = self._pool(1, grade="a", name="Pool customer").with_user(self.env.user)
+        with self.assertRaisesRegex(UserError, "customer pool"):
+            pool.copy()
+        wizard = self.env["crm.funnel.contact.log"].create(
+            {"lead_id": pool.id, "kind": "phone"}
+        )
+        with self.assertRaisesRegex(UserError, "customer pool"):
+            wizard.action_log()
+        self.assertFalse(pool.sudo().funnel_contact_ids)
+
+    @users("funnel_rep")
+    def test_the_funnel_s_own_dates_are_not_written_by_clients(self):
+        lead = self._create_customers(1, layer="resource").with_user(self.env.user)
+        entered = lead.funnel_layer_date
+        with self.assertRaisesRegex(UserError, "cannot be written"):
+            lead.write({"funnel_layer_date": "2020-01-01 00:00:00"})
+        with self.assertRaisesRegex(UserError, "cannot be written"):
+            lead.write({"funnel_abandoned_by_id": self.user_rep_2.id})
+        self.assertEqual(lead.funnel_layer_date, entered)
+        created = self.env["crm.lead"].create(
+            {
+                "name": "Back-dated",
+                "stage_id": self.stages["resource"].id,
+                "funnel_layer_date": "2020-01-01 00:00:00",
+            }
+        )
+        self.assertGreater(created.funnel_layer_date, entered.replace(year=2021))
+
+    def test_only_the_abandoner_writes_crm_s_follow_up_on_a_cooling_customer(self):
+        lead = self._create_customers(1, layer="lead")
+        lead.with_user(self.user_rep).action_set_lost()
+        reason = self.env.ref("crm.lost_reason_2")
+        lead.with_user(self.user_rep).write({"lost_reason_id": reason.id})
+        with self.assertRaisesRegex(UserError, "customer pool"):
+            lead.with_user(self.user_rep_2).write({"lost_reason_id": False})
+        self.assertEqual(lead.lost_reason_id, reason)
+
+    @users("funnel_director")
+    def test_the_abandon_counts_for_the_rep_who_held_it(self):
+        lead = self._create_customers(1, layer="lead").with_user(self.env.user)
+        lead.write({"active": False, "user_id": self.user_rep_2.id})
+        self.assertEqual(lead.funnel_abandoned_by_id, self.user_rep)
+        self.assertFalse(lead.user_id)
+        self.assertEqual(lead.funnel_move_ids.sorted("id")[-1].user_id, self.user_rep)
+
+    @users("funnel_director")
+    def test_merging_with_an_abandoned_duplicate_keeps_the_active_customer(self):
+        active = self._create_customers(1, layer="contacted", name="Duplicate")
+        with freeze_time(T0):
+            cooling = self._create_customers(1, layer="lead", name="Duplicate")
+            cooling.with_user(self.user_rep).action_set_lost()
+        survivor = (active | cooling).with_user(self.env.user)._merge_opportunity()
+        self.assertEqual(survivor, active)
+        self.assertTrue(survivor.active)
+        self.assertEqual(survivor.user_id, self.user_rep)
+        self.assertEqual(len(survivor.funnel_move_ids), 3)
+
+    def test_stages_are_mapped_by_the_support_group_and_directors(self):
+        self._create_customers(1, layer=False, grade="a")
+        with self.assertRaises(AccessError):
+            self.plain_stages[0].with_user(self.user_manager_east).funnel_layer = "lead"
+        self.assertFalse(self.plain_stages[0].funnel_layer)
+
+    def test_the_abandoned_stage_keeps_its_cooling_customers(self):
+        with freeze_time(T0):
+            lead = self._create_customers(1, layer="lead")
+            lead.with_user(self.user_rep).action_set_lost()
+        with self.assertRaisesRegex(UserError, "cool down"):
+            self.stages["abandoned"].with_user(
+                self.user_director
+            ).funnel_layer = "resource"
+        self.assertEqual(lead.funnel_layer, "abandoned")
+
+    def test_a_rep_in_two_teams_has_one_capacity_for_odoo_s_assignment(self):
+        self.env["ir.config_parameter"].set_param("sales_team.membership_multi", True)
+        self._set_quota(self.user_rep, 3)
+        self.team_west.crm_team_member_ids = [
+            Command.create({"user_id": self.user_rep.id, "assignment_max": 300})
+        ]
+        members = self.env["crm.team.member"].search(
+            [("user_id", "=", self.user_rep.id)]
+        )
+        members.write({"assignment_max": 300})
+        self.assertEqual(len(members), 2)
+        quotas = [member._get_assignment_quota(force_quota=True) for member in members]
+        self.assertEqual(sum(quotas), 3)
+
+    @users("funnel_support")
+    def test_support_in_a_team_is_the_discoverer_of_what_they_create(self):
+        self.team_east.crm_team_member_ids = [
+            Command.create({"user_id": self.env.user.id})
+        ]
+        lead = self.env["crm.lead"].create(
+            {"name": "Registered", "stage_id": self.stages["resource"].id}
+        )
+        self.assertEqual(lead.funnel_discoverer_id, self.env.user)
+        named = self.env["crm.lead"].create(
+            {
+                "name": "Found by a rep",
+                "stage_id": self.stages["resource"].id,
+                "funnel_discoverer_id": self.user_rep_2.id,
+            }
+        )
+        self.assertEqual(named.funnel_discoverer_id, self.user_rep_2)
+
+    def test_a_leaver_s_customers_go_to_the_best_seller_not_their_discoverer(self):
+        self._won(self.user_rep, 9000)  # Team East, its best seller
+        signed = self._create_customers(
+            1,
+            layer="signed",
+            user=self.user_rep_2,
+            funnel_discoverer_id=self.user_rep_west.id,
+        )
+        self.Service._funnel_handover(self.user_rep_2)
+        self.assertEqual(signed.user_id, self.user_rep)

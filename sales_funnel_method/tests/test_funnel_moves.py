@@ -212,8 +212,11 @@ class TestFunnelMoves(SalesFunnelCommon):
         self.assertEqual(lead.stage_id, self.plain_stages[0])
         lead.write({"stage_id": self.plain_stages[1].id})
         self.assertFalse(lead.funnel_move_ids)
-        # entering the funnel from outside is a move too
-        lead.write({"stage_id": self.stages["resource"].id})
+        # entering the funnel from outside is a move too; a lost lead enters it
+        # restored (an archived customer of the funnel is an abandoned one)
+        with self.assertRaisesRegex(UserError, "Abandon"):
+            lead.write({"stage_id": self.stages["resource"].id})
+        lead.write({"stage_id": self.stages["resource"].id, "active": True})
         self.assertRecordValues(
             lead.funnel_move_ids, [{"move_type": "entry", "to_layer": "resource"}]
         )

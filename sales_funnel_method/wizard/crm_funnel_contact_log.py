@@ -27,6 +27,8 @@ class CrmFunnelContactLog(models.TransientModel):
             )
         lead = self.lead_id
         lead.check_access("write")
+        # the pool's customers are worked once received
+        self.env["crm.funnel.allocation"]._funnel_check_work(lead)
         kind = dict(self._fields["kind"]._description_selection(self.env))[self.kind]
         body = Markup("<p><b>%s</b></p>") % self.env._("Contact: %(kind)s", kind=kind)
         if self.note:

@@ -69,8 +69,9 @@ class CrmFunnelMapping(models.TransientModel):
         Move = self.env["crm.funnel.move"].sudo()
         moves_before = Move.search_count([])
         if self.default_grade:
+            # stages are shared by every company: so is their mapping
             graded = changed.filtered(lambda line: line.funnel_layer in GRADED_LAYERS)
-            self.env["crm.lead"].search(
+            self.env["crm.lead"].sudo().search(
                 [("stage_id", "in", graded.stage_id.ids), ("funnel_grade", "=", False)]
             ).write({"funnel_grade": self.default_grade})
         # every line is checked before any stage changes
