@@ -5,7 +5,7 @@ from datetime import datetime
 import openpyxl
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import file_open
@@ -510,4 +510,30 @@ class TestFunnelTargetGrid(FunnelAssessmentCommon):
                 (t.level, t.kind, t.user_id.name or "", t.year_total) for t in imported
             ),
             [("rep", "signings", "Rep Zhang", 24), ("team", "revenue", "", 360000)],
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelTargetDemo(FunnelAllocationCommon):
+    def test_demo_targets(self):
+        """The demo's targets: each rep's and each team's, for the three figures,
+        this year; a team's is its reps' plus a tenth, its manager has none."""
+        self.team_east.crm_team_member_ids = [
+            Command.create({"user_id": self.user_manager_east.id})
+        ]
+        targets = self.env["crm.funnel.demo"]._funnel_demo_targets(
+            [self.team_east.id, self.team_west.id]
+        )
+        self.assertEqual(len(targets), 3 * (2 + 1) + 3 * (1 + 1))
+        self.assertNotIn(self.user_manager_east, targets.user_id)
+        east = targets.filtered(
+            lambda target: (
+                target.team_id == self.team_east
+                and target.level == "team"
+                and target.kind == "revenue"
+            )
+        )
+        self.assertEqual(east.month_07, 2 * 40000 * 1.1)
+        self.assertEqual(
+            set(targets.mapped("year")), {fields.Date.context_today(targets).year}
         )
