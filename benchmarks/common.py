@@ -1,8 +1,11 @@
 """What the benchmarks share: Odoo's configuration, the databases, the measures.
 
-Import it before ``odoo``: it puts Odoo's source (``$ODOO_PATH``, ``/opt/odoo``
-by default) on ``sys.path``, as ``PYTHONPATH=/opt/odoo`` does for ``odoo-bin``
-in ``scripts/lib.sh``.
+Import it before ``odoo``: it finds Odoo 18.0 as ``scripts/lib.sh`` does and
+puts it on ``sys.path``: ``$ODOO_PATH``, else ``/opt/odoo``, else the ``odoo``
+package this Python finds (``pip install -e`` of a checkout), in Odoo's git
+layout (``odoo/addons`` with base, ``addons/`` with the rest) or the packaged
+one (everything under ``odoo/addons``). PostgreSQL is reached as the commands
+reach it: ``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD`` (or ``DB_HOST``...).
 
 * ``setup(db)`` writes an Odoo configuration outside the repository
   (``$TMPDIR/sales_funnel_bench/``: configuration and filestore) and loads it;
@@ -21,6 +24,7 @@ in ``scripts/lib.sh``.
 """
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -31,7 +35,48 @@ import time
 from unittest.mock import patch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
+
+
+def odoo_tree_addons(path):
+    """Odoo's own addons folders in the source tree ``path``; None when it is none:
+    ``odoo/addons`` (base; everything in the packaged tree) and, in Odoo's git
+    checkout, ``addons/`` (crm and the rest)."""
+    odoo_addons = os.path.join(path, "odoo", "addons")
+    if not os.path.isfile(os.path.join(odoo_addons, "base", "__manifest__.py")):
+        return None
+    folders = [odoo_addons]
+    git_addons = os.path.join(path, "addons")
+    if os.path.isfile(os.path.join(git_addons, "crm", "__manifest__.py")):
+        folders.append(git_addons)
+    if not any(
+        os.path.isfile(os.path.join(f, "crm", "__manifest__.py")) for f in folders
+    ):
+        return None
+    return folders
+
+
+def find_odoo():
+    """(the folder holding the odoo package, Odoo's addons folders), found as
+    scripts/lib.sh's find_odoo finds them."""
+    if os.environ.get("ODOO_PATH"):
+        candidates = [os.environ["ODOO_PATH"]]
+    else:
+        candidates = ["/opt/odoo"]
+        spec = importlib.util.find_spec("odoo")
+        if spec and spec.submodule_search_locations:
+            package = list(spec.submodule_search_locations)[0]
+            candidates.append(os.path.dirname(os.path.abspath(package)))
+    for path in candidates:
+        addons = odoo_tree_addons(path)
+        if addons:
+            return path, addons
+    raise SystemExit(
+        f"no Odoo 18.0 source tree with crm in {' or '.join(candidates)}: set ODOO_PATH "
+        "to Odoo's git checkout or its packaged source tree"
+    )
+
+
+ODOO_PATH, ODOO_ADDONS = find_odoo()
 if ODOO_PATH not in sys.path:
     sys.path.insert(0, ODOO_PATH)
 
@@ -51,17 +96,22 @@ def write_conf(state_dir=STATE_DIR):
     """An Odoo configuration like scripts/lib.sh's write_conf, outside the repository."""
     os.makedirs(os.path.join(state_dir, "data"), exist_ok=True)
     conf = os.path.join(state_dir, "odoo.conf")
-    addons_path = ",".join([ROOT, os.path.join(ODOO_PATH, "odoo", "addons")])
-    with open(conf, "w", encoding="utf-8") as handle:
+    addons_path = ",".join([ROOT, *ODOO_ADDONS])
+    database = {
+        key: os.environ.get(f"DB_{key.upper()}") or os.environ.get(f"PG{key.upper()}")
+        for key in ("host", "port", "user", "password")
+    }
+    with open(
+        os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w"
+    ) as handle:
         handle.write(
             "[options]\n"
             f"addons_path = {addons_path}\n"
             f"data_dir = {os.path.join(state_dir, 'data')}\n"
-            "db_host = False\n"
-            "db_port = False\n"
-            "db_user = False\n"
-            "db_password = False\n"
-            "log_level = warn\n"
+            + "".join(
+                f"db_{key} = {value or False}\n" for key, value in database.items()
+            )
+            + "log_level = warn\n"
         )
     return conf
 
@@ -91,10 +141,17 @@ def module_state(db, module=MODULE):
 
 
 def odoo_bin(conf, db, *options):
+    odoo_bin = os.path.join(ODOO_PATH, "odoo-bin")
+    # an installed package has no odoo-bin: start Odoo as odoo-bin does
+    start = (
+        [odoo_bin]
+        if os.path.isfile(odoo_bin)
+        else ["-c", "import odoo; odoo.cli.main()"]
+    )
     subprocess.run(
         [
             sys.executable,
-            os.path.join(ODOO_PATH, "odoo-bin"),
+            *start,
             "-c",
             conf,
             "-d",
@@ -103,7 +160,7 @@ def odoo_bin(conf, db, *options):
             "--stop-after-init",
         ],
         check=True,
-        env=dict(os.environ, PYTHONPATH=ODOO_PATH),
+        env=dict(os.environ, PYTHONPATH=ODOO_PATH, TZ="UTC"),
     )
     # the database and its connections were made by another process
     odoo.sql_db.close_db(db)

@@ -6,7 +6,10 @@
 #   4. uninstall: every lead, partner and stage left and usable in plain CRM, no ERROR
 #   5. reinstall (no demo): the same stages are the layers again, no ERROR
 # Exits non-zero at the first failed step. Environment: BASE_REF, LIFECYCLE_DB,
-# KEEP_DB=1 (keep the database afterwards), CONF, ODOO_PATH.
+# KEEP_DB=1 (keep the database afterwards), LIFECYCLE_PORT (8269, in its
+# odoo.conf; no server is started), CONF, ODOO_PATH.
+# In a clone without tags the base is HEAD; in a source archive without .git the
+# working tree is installed and step 3 is skipped, with a notice.
 CONF=${CONF:-$(cd "$(dirname "$0")/.." && pwd)/.odoo/lifecycle.conf}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 source "$(dirname "$0")/lib.sh"
@@ -17,7 +20,7 @@ MODULE=sales_funnel_method
 ensure_odoo
 ensure_venv
 ensure_postgres
-write_conf 8269
+write_conf "${LIFECYCLE_PORT:-8269}"
 
 started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/sfm_lifecycle.XXXXXX")
@@ -53,28 +56,53 @@ check() {
         --addons-path "$addons,$odoo_addons" --phase "$phase" --state "$work/snapshot.json"
 }
 
-# the previous release: the newest 18.0.* tag
-base_ref=${BASE_REF:-$(git -C "$ROOT" tag --list '18.0.*' --sort=-version:refname | head -n 1)}
-if [ -z "$base_ref" ]; then
-    base_ref=HEAD
-    say "NOTICE: no 18.0.* release tag yet: the previous release is HEAD (set BASE_REF to choose)"
-fi
-base_commit=$(git -C "$ROOT" rev-parse --short "$base_ref^{commit}") \
-    || die "BASE_REF=$base_ref is not a commit of this repository."
-mkdir "$work/base"
-git -C "$ROOT" archive "$base_ref" "$MODULE" | tar -x -C "$work/base"
-base_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$work/base/$MODULE/__manifest__.py")
 current_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$ROOT/$MODULE/__manifest__.py")
-say "previous release: $base_ref ($base_commit, $base_version); current code: $current_version"
+# the previous release: BASE_REF, else the newest 18.0.* tag, else HEAD (a clone
+# without tags); without git (a source archive) there is no previous code: the
+# working tree is installed and the upgrade step is skipped
+upgrade=1
+toplevel=$(git -C "$ROOT" rev-parse --show-toplevel 2>/dev/null) || toplevel=
+if [ -z "$toplevel" ] || [ "$(cd "$toplevel" && pwd -P)" != "$(cd "$ROOT" && pwd -P)" ]; then
+    [ -z "${BASE_REF:-}" ] || die "BASE_REF=$BASE_REF needs a git checkout, and $ROOT is none."
+    upgrade=0
+    base_ref="the working tree"
+    base_dir=$ROOT
+    base_version=$current_version
+    say "NOTICE: $ROOT is not a git checkout (a source archive?): no previous release to upgrade from;
+  installing the working tree and skipping the upgrade step (uninstall and reinstall are checked)"
+else
+    if [ -n "${BASE_REF:-}" ]; then
+        base_ref=$BASE_REF
+        how="BASE_REF"
+    else
+        base_ref=$(git -C "$ROOT" tag --list '18.0.*' --sort=-version:refname | head -n 1)
+        how="the newest 18.0.* tag"
+        if [ -z "$base_ref" ]; then
+            base_ref=HEAD
+            how="HEAD: this clone has no 18.0.* release tag (git fetch --tags brings them; BASE_REF chooses)"
+        fi
+    fi
+    base_commit=$(git -C "$ROOT" rev-parse --short "$base_ref^{commit}" 2>/dev/null) \
+        || die "BASE_REF=$base_ref is not a commit of this repository."
+    base_dir=$work/base
+    mkdir "$base_dir"
+    git -C "$ROOT" archive "$base_ref" "$MODULE" | tar -x -C "$base_dir"
+    base_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$base_dir/$MODULE/__manifest__.py")
+    say "base: $base_ref ($base_commit, $base_version), chosen as $how; current code: $current_version"
+fi
 
 drop_database "$DB" || die "could not drop the database $DB"
 step "install $base_ref with demo data" "$work/install_base.log" \
-    odoo -d "$DB" --addons-path "$work/base,$odoo_addons" -i "$MODULE" --stop-after-init
-check snapshot "$work/base"
+    odoo -d "$DB" --addons-path "$base_dir,$odoo_addons" -i "$MODULE" --stop-after-init
+check snapshot "$base_dir"
 
-step "upgrade to the current code" "$work/upgrade.log" \
-    odoo -d "$DB" -u "$MODULE" --stop-after-init
-check upgraded "$ROOT"
+if [ "$upgrade" = 1 ]; then
+    step "upgrade to the current code" "$work/upgrade.log" \
+        odoo -d "$DB" -u "$MODULE" --stop-after-init
+    check upgraded "$ROOT"
+else
+    say "NOTICE: upgrade step skipped (no git: no previous release)"
+fi
 
 check uninstall "$ROOT"
 check uninstalled "$ROOT"
@@ -87,4 +115,8 @@ step "reinstall without demo data" "$work/reinstall.log" \
     odoo -d "$DB" -i "$MODULE" --without-demo=all --stop-after-init
 check reinstalled "$ROOT"
 
-say "life cycle OK in $((SECONDS - started)) s: $base_ref ($base_version) -> $current_version upgraded, uninstalled, reinstalled"
+if [ "$upgrade" = 1 ]; then
+    say "life cycle OK in $((SECONDS - started)) s: $base_ref ($base_version) -> $current_version upgraded, uninstalled, reinstalled"
+else
+    say "life cycle OK in $((SECONDS - started)) s: $current_version installed, uninstalled, reinstalled (upgrade skipped: no git)"
+fi

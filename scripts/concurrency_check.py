@@ -45,7 +45,9 @@ from collections import Counter, defaultdict
 from queue import Empty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# where scripts/lib.sh found Odoo (find_odoo exports both; odoo is on PYTHONPATH)
 ODOO_PATH = os.environ.get("ODOO_PATH", "/opt/odoo")
+ODOO_BIN = os.environ.get("ODOO_BIN", os.path.join(ODOO_PATH, "odoo-bin"))
 if ODOO_PATH not in sys.path:
     sys.path.insert(0, ODOO_PATH)
 
@@ -189,7 +191,7 @@ def seed(conf, db):
 def start_server(conf, db, port, logfile):
     command = [
         sys.executable,
-        os.path.join(ODOO_PATH, "odoo-bin"),
+        ODOO_BIN,
         "-c",
         conf,
         "-d",

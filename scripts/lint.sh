@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The OCA lint stack: ruff (lint and format, .ruff.toml), pylint-odoo's
 # mandatory checks (.pylintrc-mandatory) and prettier with @prettier/plugin-xml
-# on the addon's XML (.prettierrc.yml, versions pinned in package-lock.json).
-# Exits non-zero on any violation.
+# on the addon's XML (.prettierrc.yml, versions pinned in package-lock.json); the
+# same stack runs as pre-commit hooks (.pre-commit-config.yaml, same versions:
+# scripts/check_precommit.py). Exits non-zero on any violation.
 #   bash scripts/lint.sh           check only
 #   bash scripts/lint.sh --format  rewrite: ruff format + prettier --write (make format)
 source "$(dirname "$0")/lib.sh"
@@ -15,7 +16,9 @@ xml_glob='sales_funnel_method/**/*.xml'
 # skipped when node_modules was installed from the current lock.
 ensure_node_tools() {
     command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
-        || die "node and npm are needed for prettier (XML formatting). Fix: apt-get install nodejs npm"
+        || pkg_step "node and npm for prettier (XML formatting)" \
+            "command -v node >/dev/null && command -v npm >/dev/null" "nodejs npm" \
+            "install Node.js 18 or later with npm"
     local major
     major=$(node -p 'process.versions.node.split(".")[0]')
     [ "$major" -ge 18 ] \
@@ -57,5 +60,7 @@ if ! npx --no-install prettier --check "$xml_glob"; then
     say "XML not formatted. Fix: make format (or npx prettier --write '$xml_glob')"
     status=1
 fi
+say "pre-commit hooks at the same versions (scripts/check_precommit.py)"
+"$PY" scripts/check_precommit.py || status=1
 [ "$status" = 0 ] || die "lint violations (above). Fix: make format (ruff format + prettier --write), then .venv/bin/ruff check --fix ."
 say "lint clean"

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Command 2: the whole test suite, browser tours included, on a fresh database.
-# Extra arguments go to pytest (e.g. `make test ARGS="-k grade"`).
-CONF=${CONF:-$(cd "$(dirname "$0")/.." && pwd)/.odoo/test.conf}
+# Command 2: the test suite, browser tours included, on a fresh database.
+#   bash scripts/test.sh            everything, as CI: lint, the whole suite, then the
+#                                   checks beyond pytest (SKIP_SERVER_CHECKS=1 leaves
+#                                   those out)
+#   bash scripts/test.sh ARGS...    pytest only, with ARGS (make test ARGS="-k grade");
+#                                   a path among them replaces the whole addon
+# Environment: TEST_DB (sales_funnel_test), TEST_PORT (8169), and lib.sh's.
+CONF=${CONF:-${STATE:-$(cd "$(dirname "$0")/.." && pwd)/.odoo}/test.conf}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 source "$(dirname "$0")/lib.sh"
 
 DB=${TEST_DB:-sales_funnel_test}
+PORT=${TEST_PORT:-8169}
 
 ensure_odoo
 ensure_venv
@@ -13,23 +19,33 @@ ensure_postgres
 ensure_chromium
 "$PY" -c "import websocket" 2>/dev/null \
     || die "websocket-client is missing from the virtualenv: Odoo would skip every browser tour. Fix: $PY -m pip install websocket-client"
-write_conf "${TEST_PORT:-8169}"
+write_conf "$PORT"
 
-bash "$ROOT/scripts/lint.sh" || die "fix the lint violations first (make lint)."
+if [ $# = 0 ]; then
+    bash "$ROOT/scripts/lint.sh" || die "fix the lint violations first (make lint)."
+fi
 
 say "creating a fresh test database '$DB' with sales_funnel_method (no demo data)"
-dropdb --if-exists "$DB"
+drop_database "$DB" || die "could not drop the database '$DB'"
 odoo -d "$DB" -i sales_funnel_method --without-demo=all --stop-after-init \
     || die "installing sales_funnel_method failed (see the log above)."
+
+# the addon, unless the arguments name test files or folders themselves
+targets=(sales_funnel_method)
+for arg in "$@"; do
+    case "$arg" in
+        sales_funnel_method* | ./sales_funnel_method*) targets=() ;;
+    esac
+done
 
 say "running the test suite"
 cd "$ROOT"
 status=0
 "$VENV/bin/pytest" --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
-    -p no:cacheprovider -rfEs "$@" sales_funnel_method || status=$?
+    -p no:cacheprovider -rfEs "$@" "${targets[@]}" || status=$?
 
 # a run of the whole suite (no pytest arguments) also runs the checks that need
-# Odoo's own server processes (SKIP_SERVER_CHECKS=1 leaves them out)
+# Odoo's own server processes, and the set-ups users have
 if [ $# = 0 ] && [ -z "${SKIP_SERVER_CHECKS:-}" ]; then
     say "several workers, concurrent users (scripts/check_concurrency.sh)"
     TEMPLATE_DB="$DB" CONF="$STATE/concurrency.conf" bash "$ROOT/scripts/check_concurrency.sh" \
@@ -37,5 +53,11 @@ if [ $# = 0 ] && [ -z "${SKIP_SERVER_CHECKS:-}" ]; then
     say "upgrade from the previous release, uninstall and reinstall (scripts/check_lifecycle.sh)"
     CONF="$STATE/lifecycle.conf" bash "$ROOT/scripts/check_lifecycle.sh" \
         || { say "the lifecycle check failed"; status=1; }
+    say "the addon on Odoo's git checkout layout (scripts/check_git_layout.sh)"
+    bash "$ROOT/scripts/check_git_layout.sh" \
+        || { say "the git layout check failed"; status=1; }
+    say "the set-up as a user who is not root (scripts/check_not_root.sh)"
+    bash "$ROOT/scripts/check_not_root.sh" \
+        || { say "the check as a user who is not root failed"; status=1; }
 fi
 exit $status
