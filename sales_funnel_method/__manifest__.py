@@ -31,6 +31,11 @@
         "report/crm_funnel_report_holding_views.xml",
         "report/crm_funnel_report_views.xml",
         "views/crm_funnel_dashboard_views.xml",
+        "wizard/crm_funnel_target_grid_views.xml",
+        "views/crm_funnel_target_views.xml",
+        "report/crm_funnel_report_target_views.xml",
+        "report/crm_funnel_report_ranking_views.xml",
+        "report/crm_funnel_report_support_views.xml",
         "views/crm_team_member_views.xml",
         "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
@@ -45,6 +50,7 @@
     ],
     "demo": [
         "demo/sales_funnel_demo.xml",
+        "demo/crm_funnel_target_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

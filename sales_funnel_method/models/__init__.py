@@ -20,3 +20,5 @@ from . import crm_funnel_demo
 from . import crm_funnel_dashboard
 from . import ir_http
 from . import res_partner
+from . import crm_funnel_target
+from . import crm_funnel_target_demo

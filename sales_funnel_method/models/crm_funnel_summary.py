@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .crm_funnel_target import TARGET_KINDS, month_bounds
 from .crm_stage import FUNNEL_LAYERS, HOLDING_LAYERS
 
 DIRECTOR_GROUP = "sales_funnel_method.sales_funnel_method_group_director"
@@ -145,4 +146,85 @@ class CrmFunnelSummary(models.AbstractModel):
             ],
             "figures": figures,
             "transitions": transitions,
+            # targets against actual and the top of each ranking board (考核)
+            **self._funnel_assessment_values(teams, start, end, user),
+        }
+
+    @api.model
+    def _funnel_assessment_values(self, teams, start, end, user):
+        """The month's targets against actual of ``teams`` and their reps, and the
+        top three of each ranking board of the week among the teams' reps."""
+        Target = self.env["crm.funnel.target"].with_context(lang=user.lang)
+        Ranking = self.env["crm.funnel.report.ranking"].with_context(lang=user.lang)
+        last_day = fields.Datetime.context_timestamp(
+            self.with_context(tz=user.tz), end - timedelta(seconds=1)
+        ).date()
+        month_start, month_end = month_bounds(user, last_day)
+        progress = Target._funnel_progress(
+            [("team_id", "in", teams.ids)],
+            month_start,
+            month_end,
+            groupby=("level", "team_id", "user_id"),
+        )
+        kinds = [key for key, _label in TARGET_KINDS]
+        lines = defaultdict(dict)
+        for (level, team, rep, kind), figures in progress.items():
+            lines[(team, rep if level == "rep" else self.env["res.users"])][kind] = (
+                figures
+            )
+        currency = self.env.company.currency_id
+        targets = [
+            {
+                "team": team.name,
+                "rep": rep.name or "",
+                "cells": [
+                    Target._funnel_progress_text(cells.get(kind), kind, currency)
+                    for kind in kinds
+                ],
+            }
+            for (team, rep), cells in sorted(
+                lines.items(),
+                key=lambda item: (
+                    item[0][0].name,
+                    bool(item[0][1]),
+                    item[0][1].name or "",
+                ),
+            )
+        ]
+        rankings = []
+        labels = Ranking._funnel_board_labels()
+        by_company = defaultdict(list)
+        for team in teams:
+            by_company[team.company_id or self.env.company].append(team.id)
+        for company, team_ids in by_company.items():
+            boards = Ranking._funnel_boards(
+                company, start, end, level="rep", team_ids=team_ids
+            )
+            rankings += [
+                {
+                    "board": labels[board],
+                    "lines": [
+                        {
+                            "rank": line["rank"],
+                            "name": line["name"],
+                            "value": Ranking._funnel_format(
+                                board, line, company.currency_id
+                            ),
+                        }
+                        for line in lines_[:3]
+                    ],
+                }
+                for board, lines_ in boards.items()
+                if lines_
+            ]
+        return {
+            "target_month": fields.Date.to_string(last_day)[:7],
+            "target_kinds": [
+                label
+                for _key, label in Target._fields["kind"]._description_selection(
+                    Target.env
+                )
+            ],
+            "targets": targets,
+            "rankings": rankings,
         }

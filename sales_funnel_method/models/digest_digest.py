@@ -18,6 +18,23 @@ class DigestDigest(models.Model):
         compute="_compute_kpi_funnel_values"
     )
 
+    # assessment (考核): the period's won revenue, arrivals in Intent, and the won
+    # revenue against the teams' targets (each month's counted by its days in the period)
+    kpi_funnel_won_revenue = fields.Boolean(string="Funnel Won Revenue")
+    kpi_funnel_won_revenue_value = fields.Monetary(
+        compute="_compute_kpi_funnel_assessment_values"
+    )
+    kpi_funnel_intent_moves = fields.Boolean(string="Customers Moved into Intent")
+    kpi_funnel_intent_moves_value = fields.Integer(
+        compute="_compute_kpi_funnel_assessment_values"
+    )
+    kpi_funnel_revenue_completion = fields.Boolean(
+        string="Revenue Target Completion (%)"
+    )
+    kpi_funnel_revenue_completion_value = fields.Float(
+        compute="_compute_kpi_funnel_assessment_values"
+    )
+
     def _compute_kpi_funnel_values(self):
         if not self.env.user.has_group("sales_team.group_sale_salesman"):
             raise AccessError(
@@ -40,6 +57,42 @@ class DigestDigest(models.Model):
             digest.kpi_funnel_abandon_ratio_value = figures["abandon_ratio"]
             digest.kpi_funnel_open_exceptions_value = exceptions
 
+    def _compute_kpi_funnel_assessment_values(self):
+        if not self.env.user.has_group("sales_team.group_sale_salesman"):
+            raise AccessError(
+                self.env._("Do not have access, skip this data for user's digest email")
+            )
+        start, end, companies = self._get_kpi_compute_parameters()
+        if start and end:
+            start, end = (
+                fields.Datetime.to_datetime(start),
+                fields.Datetime.to_datetime(end),
+            )
+        else:  # computed outside of a digest run: the last week
+            end = fields.Datetime.now()
+            start = end - timedelta(days=7)
+        # the teams' figures this recipient may read, in the companies of the digest
+        teams = [("level", "=", "team"), ("company_id", "in", companies.ids)]
+        actual = {
+            kind: total
+            for kind, total in self.env["crm.funnel.report.target"]._read_group(
+                teams + [("date", ">=", start), ("date", "<", end)],
+                ["kind"],
+                ["actual:sum"],
+            )
+        }
+        targets = self.env["crm.funnel.target"]._funnel_prorated_targets(
+            teams, start, end
+        )
+        revenue = actual.get("revenue", 0.0)
+        completion = (
+            100.0 * revenue / targets["revenue"] if targets.get("revenue") else 0.0
+        )
+        for digest in self:
+            digest.kpi_funnel_won_revenue_value = revenue
+            digest.kpi_funnel_intent_moves_value = int(actual.get("intent", 0))
+            digest.kpi_funnel_revenue_completion_value = completion
+
     def _compute_kpis_actions(self, company, user):
         res = super()._compute_kpis_actions(company, user)
         menu = self.env.ref("crm.crm_menu_root").id
@@ -52,6 +105,14 @@ class DigestDigest(models.Model):
         res["kpi_funnel_abandon_ratio"] = (
             f"sales_funnel_method.crm_funnel_report_abandon_action?menu_id={menu}"
         )
+        for kpi in (
+            "kpi_funnel_won_revenue",
+            "kpi_funnel_intent_moves",
+            "kpi_funnel_revenue_completion",
+        ):
+            res[kpi] = (
+                f"sales_funnel_method.crm_funnel_report_target_action_team?menu_id={menu}"
+            )
         res["kpi_funnel_open_exceptions"] = (
             f"sales_funnel_method.crm_funnel_exception_action?menu_id={menu}"
         )

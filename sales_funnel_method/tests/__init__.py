@@ -21,3 +21,6 @@ from . import test_funnel_figures
 from . import test_funnel_dashboard_ui
 from . import test_funnel_pool_screen
 from . import test_funnel_pool_rules
+from . import test_funnel_targets
+from . import test_funnel_rankings
+from . import test_funnel_assessment_ui

@@ -6,3 +6,4 @@ from . import crm_funnel_mapping
 from . import crm_funnel_restore
 from . import crm_lead_lost
 from . import crm_funnel_handback_wizard
+from . import crm_funnel_target_grid

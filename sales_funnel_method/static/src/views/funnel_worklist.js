@@ -5,6 +5,7 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { listView } from "@web/views/list/list_view";
 import { ListRenderer } from "@web/views/list/list_renderer";
+import { FunnelTargets } from "./funnel_targets";
 
 /**
  * Holdings against the ideal per layer (SPEC 2), above the rep's My Funnel list.
@@ -24,7 +25,7 @@ export class FunnelHoldings extends Component {
 
 export class FunnelWorklistRenderer extends ListRenderer {
     static template = "sales_funnel_method.FunnelWorklistRenderer";
-    static components = { ...ListRenderer.components, FunnelHoldings };
+    static components = { ...ListRenderer.components, FunnelHoldings, FunnelTargets };
 }
 
 registry.category("views").add("funnel_worklist", {
