@@ -441,7 +441,12 @@ class CrmFunnelReportRanking(models.TransientModel):
     def _funnel_step_rates(self, company, start, end, level):
         """{id: (index, moved on, reached, expected)}: the customers that moved on
         over those that would have at the ideal step rates (index 1.0: the ideal)."""
-        ideal = self.env["crm.funnel.exception"]._funnel_ideal_step_rates()
+        ideal = {
+            layer: rate
+            for layer, (rate, _days) in self.env["crm.funnel.exception"]
+            ._funnel_ideal_layer_figures()
+            .items()
+        }
         self.env.cr.execute(self._funnel_step_cohorts_sql(company, start, end, level))
         totals = {}
         for key, layer, cohort, advanced in self.env.cr.fetchall():
