@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 
+from ..report.crm_funnel_report_contact import DAY_BUCKETS
 from .crm_stage import FUNNEL_LAYERS
 
 # the funnel the dashboard draws: the seven layers, top to bottom
@@ -14,9 +15,9 @@ LISTED = 8
 
 
 class CrmFunnelDashboard(models.AbstractModel):
-    """The manager's morning screen (SPEC 6): the funnel layer by layer, holdings,
-    step rates and days against the ideal, the open exceptions and the fast
-    movers, for a team, a rep, a period and a company.
+    """The manager's morning screen (METHOD 6): the funnel layer by layer,
+    holdings, step rates and days against the ideal, the open exceptions, the fast
+    movers and the contact time curve, for a team, a rep, a period and a company.
 
     Everything comes from the funnel's reports and records, read as the user
     (their record rules apply) with a fixed number of queries whatever the
@@ -219,6 +220,7 @@ class CrmFunnelDashboard(models.AbstractModel):
             "layers": layers,
             "exceptions": self._funnel_dashboard_exceptions(company, team, rep),
             "fast_movers": self._funnel_dashboard_fast_movers(scope, labels),
+            "contacts": self._funnel_dashboard_contacts(scope, since, now),
         }
 
     @api.model
@@ -302,6 +304,47 @@ class CrmFunnelDashboard(models.AbstractModel):
                 }
                 for lead in leads
             ],
+        }
+
+    @api.model
+    def _funnel_dashboard_contacts(self, scope, since, now):
+        """The contact time curve of the period (the fourth daily question): the
+        contacts made and planned in each week since the rep received the
+        customer, and how many customers they reached."""
+        Contact = self.env["crm.funnel.report.contact"]
+        domain = [*scope, ("date", ">=", since), ("date", "<=", now)]
+        rows = {
+            bucket: (int(made or 0), int(planned or 0))
+            for bucket, made, planned in Contact._read_group(
+                domain, ["days_bucket"], ["contact_count:sum", "planned_count:sum"]
+            )
+        }
+        [(customers, made)] = Contact._read_group(
+            [*domain, ("contact_count", "=", 1)],
+            [],
+            ["customer_count:count_distinct", "contact_count:sum"],
+        )
+        labels = dict(Contact._fields["days_bucket"]._description_selection(self.env))
+        last = max(
+            (index for index, (key, _l) in enumerate(DAY_BUCKETS) if key in rows),
+            default=-1,
+        )
+        made = int(made or 0)
+        return {
+            "count": made,
+            "customers": customers,
+            "per_customer": made / customers if customers else None,
+            "planned": sum(planned for _made, planned in rows.values()),
+            "buckets": [
+                {
+                    "key": key,
+                    "label": labels.get(key, key),
+                    "made": rows.get(key, (0, 0))[0],
+                    "planned": rows.get(key, (0, 0))[1],
+                }
+                for key, _label in DAY_BUCKETS[: last + 1]
+            ],
+            "domain": domain,
         }
 
     # ------------------------------------------------------------

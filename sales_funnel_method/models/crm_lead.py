@@ -131,6 +131,8 @@ class CrmLead(models.Model):
         string="Abandoned By",
         readonly=True,
         copy=False,
+        # My Funnel's header reads a rep's abandoned customers by it
+        index="btree_not_null",
         help="The rep who held the customer when it was abandoned.",
     )
     funnel_abandon_evaluation = fields.Text(

@@ -545,6 +545,43 @@ class TestFunnelDashboard(FunnelFiguresCommon):
             all(item["description"] for item in data["exceptions"]["items"])
         )
 
+    def test_the_contact_time_curve_beside_the_funnel(self):
+        """The fourth daily question: how often and when the customers were
+        contacted, in weeks since the rep received them, made and planned."""
+        Contact = self.env["crm.funnel.contact"]
+        east = self.env["crm.lead"].search(
+            [("name", "like", "East Graded")], order="id", limit=2
+        )
+        # received ten days before NOW: day 1 is the first week, day 8 the second
+        Contact._funnel_record(east, "phone", date=NOW - timedelta(days=9))
+        Contact._funnel_record(
+            east[0],
+            "visit",
+            date=NOW - timedelta(days=2),
+            next_date=(NOW - timedelta(days=1)).date(),
+        )
+        Contact._funnel_record(self.west[0], "phone", date=NOW - timedelta(days=9))
+        self.env.flush_all()
+        director = self.env["crm.funnel.dashboard"].with_user(self.user_director)
+        with freeze_time(NOW):
+            data = director.get_funnel_dashboard({"team_id": self.team_east.id})
+            west = director.get_funnel_dashboard({"team_id": self.team_west.id})
+        contacts = data["contacts"]
+        self.assertEqual(
+            (contacts["count"], contacts["customers"], contacts["planned"]), (3, 2, 1)
+        )
+        self.assertEqual(contacts["per_customer"], 1.5)
+        self.assertEqual(
+            [(b["key"], b["made"], b["planned"]) for b in contacts["buckets"]],
+            [("w1", 2, 0), ("w2", 1, 1)],
+        )
+        report = self.env["crm.funnel.report.contact"].with_user(self.user_director)
+        self.assertEqual(
+            set(report.search(contacts["domain"]).mapped("lead_id")), set(east)
+        )
+        self.assertEqual(west["contacts"]["count"], 1)
+        self.assertEqual(west["contacts"]["customers"], 1)
+
     @users("funnel_manager_east")
     def test_queries_do_not_grow_with_customers(self):
         dashboard = self.env["crm.funnel.dashboard"]
@@ -554,7 +591,7 @@ class TestFunnelDashboard(FunnelFiguresCommon):
             self.env.invalidate_all()
             dashboard.get_funnel_dashboard()  # warm the caches (rules, translations)
             self.env.invalidate_all()
-            with self.assertQueryCount(14):
+            with self.assertQueryCount(16):
                 return dashboard.get_funnel_dashboard()
 
         count()

@@ -188,6 +188,37 @@ export class FunnelDashboard extends Component {
         });
     }
 
+    get contactsText() {
+        const { contacts } = this.state.data;
+        return _t("%(count)s contacts with %(customers)s customers, %(planned)s planned", {
+            count: formatCount(contacts.count),
+            customers: formatCount(contacts.customers),
+            planned: formatCount(contacts.planned),
+        });
+    }
+
+    /** A bar's height in the curve, in percent of the busiest week. */
+    barHeight(value) {
+        const top = Math.max(
+            1,
+            ...this.state.data.contacts.buckets.map((bucket) => Math.max(bucket.made, bucket.planned))
+        );
+        return `${Math.round((100 * (value || 0)) / top)}%`;
+    }
+
+    openContacts() {
+        return this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("Contact Time Curve"),
+            res_model: "crm.funnel.report.contact",
+            views: [
+                [false, "graph"],
+                [false, "pivot"],
+            ],
+            domain: this.state.data.contacts.domain,
+        });
+    }
+
     openCustomer(lead) {
         return this.action.doAction({
             type: "ir.actions.act_window",

@@ -34,6 +34,10 @@ function readAShortLayer(words) {
             content: "Contacted holds its ideal",
         },
         {
+            trigger: `.o_funnel_contacts .card-header:contains('${words.contacts}')`,
+            content: "The contact time curve beside the funnel",
+        },
+        {
             trigger: ".o_funnel_layer[data-layer='graded']",
             content: "Open the graded customers",
             run: "click",
@@ -54,12 +58,12 @@ function readAShortLayer(words) {
 
 registry.category("web_tour.tours").add("sales_funnel_method_manager_dashboard", {
     url: "/odoo",
-    steps: () => readAShortLayer({ head: "holds / ideal", graded: "Graded" }),
+    steps: () => readAShortLayer({ head: "holds / ideal", graded: "Graded", contacts: "Contact Time Curve" }),
 });
 
 registry.category("web_tour.tours").add("sales_funnel_method_manager_dashboard_zh_cn", {
     url: "/odoo",
-    steps: () => readAShortLayer({ head: "持有 / 理想", graded: "已分级客户" }),
+    steps: () => readAShortLayer({ head: "持有 / 理想", graded: "已分级客户", contacts: "客户接触时间曲线" }),
 });
 
 // The holdings board: a rep's short cell opens the customers behind it.
