@@ -553,6 +553,11 @@ class TestFunnelDashboard(FunnelFiguresCommon):
             [("name", "like", "East Graded")], order="id", limit=2
         )
         # received ten days before NOW: day 1 is the first week, day 8 the second
+        self.env.cr.execute(
+            "UPDATE crm_lead SET date_open = %s WHERE id = ANY(%s)",
+            [NOW - timedelta(days=10), (east | self.west).ids],
+        )
+        self.env.invalidate_all()
         Contact._funnel_record(east, "phone", date=NOW - timedelta(days=9))
         Contact._funnel_record(
             east[0],
