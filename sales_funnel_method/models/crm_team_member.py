@@ -101,8 +101,9 @@ class CrmTeamMember(models.Model):
 
     @api.model
     def _funnel_check_quota_value(self, vals):
-        """A quota override is a number of customers between 0 (the company's quota)
-        and FUNNEL_QUOTA_MAX, refused here before the database's own check."""
+        """A quota or lock limit override is a number of customers between 0 (the
+        company's) and FUNNEL_QUOTA_MAX, refused here before the database's own
+        check."""
         quota = vals.get("funnel_quota_override")
         if quota and not 0 <= quota <= FUNNEL_QUOTA_MAX:
             raise ValidationError(
@@ -112,6 +113,16 @@ class CrmTeamMember(models.Model):
                     "Nothing): %(quota)s is not one.",
                     max=FUNNEL_QUOTA_MAX,
                     quota=quota,
+                )
+            )
+        lock_limit = vals.get("funnel_lock_limit_override")
+        if lock_limit and not 0 <= lock_limit <= FUNNEL_QUOTA_MAX:
+            raise ValidationError(
+                self.env._(
+                    "A rep's lock limit is a number of customers from 1 to %(max)s, "
+                    "or 0 for the company's limit: %(limit)s is not one.",
+                    max=FUNNEL_QUOTA_MAX,
+                    limit=lock_limit,
                 )
             )
 

@@ -13,6 +13,23 @@ PROBABILITY_SOURCES = [
     ("measured", "The layer's measured chance to sign"),
 ]
 
+# the lowest value of each number of the settings the database checks too
+FUNNEL_SETTING_MINIMUMS = {
+    "funnel_quota": 0,
+    "funnel_ranking_days": 1,
+    "funnel_cooldown_days": 0,
+    "funnel_discoverer_allowance": 0,
+    "funnel_return_contact_days": 0,
+    "funnel_return_contact_days_a": 0,
+    "funnel_return_contact_days_b": 0,
+    "funnel_return_contact_days_c": 0,
+    "funnel_return_sign_days": 0,
+    "funnel_return_notice_days": 0,
+    "funnel_return_bar_days": 0,
+    "funnel_lock_limit": 0,
+    "funnel_claim_daily_limit": 0,
+}
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -258,6 +275,39 @@ class ResCompany(models.Model):
             "The customer pool's rules count days and customers: none can be negative.",
         ),
     ]
+
+    @api.constrains(*FUNNEL_SETTING_MINIMUMS)
+    def _check_funnel_setting_minimums(self):
+        """The numbers of the funnel's settings, refused here with the setting's name
+        before the database's own checks (which would log an error)."""
+        for company in self:
+            for name, minimum in FUNNEL_SETTING_MINIMUMS.items():
+                value = company[name]
+                if value < minimum:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s cannot be below %(minimum)s: %(value)s is "
+                            "not allowed.",
+                            setting=self._fields[name]._description_string(self.env),
+                            minimum=minimum,
+                            value=value,
+                        )
+                    )
+
+    @api.constrains("funnel_fast_mover_share")
+    def _check_funnel_fast_mover_share(self):
+        for company in self:
+            if not 0 < company.funnel_fast_mover_share <= 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(setting)s is a share of the ideal days, above 0 and at most "
+                        "1 (0.5: half the ideal days): %(value)s is not one.",
+                        setting=self._fields[
+                            "funnel_fast_mover_share"
+                        ]._description_string(self.env),
+                        value=company.funnel_fast_mover_share,
+                    )
+                )
 
     @api.constrains("funnel_probability_days")
     def _check_funnel_probability_days(self):

@@ -1,11 +1,12 @@
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
+from .common_http import SalesFunnelHttpCase
 from .test_funnel_allocation import FunnelAllocationCommon
 
 
 @tagged("post_install", "-at_install")
-class TestFunnelAssessmentUi(HttpCase, FunnelAllocationCommon):
+class TestFunnelAssessmentUi(SalesFunnelHttpCase, FunnelAllocationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

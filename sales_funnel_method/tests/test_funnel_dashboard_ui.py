@@ -1,11 +1,11 @@
 from odoo import api
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import SalesFunnelCommon
+from .common_http import SalesFunnelHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestFunnelDashboardUi(HttpCase, SalesFunnelCommon):
+class TestFunnelDashboardUi(SalesFunnelHttpCase):
     """A manager's morning: Team East's two reps hold 9 graded customers for an
     ideal of 20, and 26 contacted ones, their ideal."""
 

@@ -4,9 +4,10 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, HttpCase, tagged, users
+from odoo.tests import Form, tagged, users
 from odoo.tools.safe_eval import safe_eval
 
+from .common_http import SalesFunnelHttpCase
 from .test_funnel_allocation import FunnelAllocationCommon
 
 T0 = datetime(2026, 10, 5, 9, 0, 0)
@@ -867,7 +868,7 @@ class TestFunnelReturnPerformance(FunnelPoolRulesCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestFunnelPoolRulesUi(HttpCase, FunnelPoolRulesCommon):
+class TestFunnelPoolRulesUi(SalesFunnelHttpCase, FunnelPoolRulesCommon):
     def test_rep_keeps_a_customer_returning_soon(self):
         self.company.write(
             {"funnel_return_contact_days": 10, "funnel_return_notice_days": 3}

@@ -261,6 +261,33 @@ class TestFunnelScreenshots(HttpCase, SalesFunnelCommon):
                     "/odoo/action-sales_funnel_method.crm_funnel_exception_action",
                     [rows(".o_list_view .o_data_row", 10)],
                 ),
+                # the manager's morning: each layer of the team against the ideal
+                self._screenshot(
+                    browser,
+                    "dashboard",
+                    "/odoo/action-sales_funnel_method.crm_funnel_dashboard_action",
+                    [
+                        rows(".o_funnel_dashboard .o_funnel_layer", 5),
+                        rows(".o_funnel_dashboard .o_funnel_band", 5),
+                    ],
+                ),
+                # every rep's holdings per layer against the ideal, team subtotals
+                self._screenshot(
+                    browser,
+                    "holdings_board",
+                    "/odoo/action-sales_funnel_method.crm_funnel_holdings_board_action",
+                    [
+                        rows(".o_funnel_holdings_table .o_funnel_rep_line", 3),
+                        rows(".o_funnel_holdings_table .o_funnel_team_total", 1),
+                    ],
+                ),
+                # the ranking boards (排行榜) of the period
+                self._screenshot(
+                    browser,
+                    "ranking_board",
+                    "/odoo/action-sales_funnel_method.crm_funnel_report_ranking_action",
+                    [rows(".o_funnel_ranking_board tbody tr", 3)],
+                ),
                 # the support group's fat-first preview, over the pool
                 self._screenshot(
                     browser,

@@ -64,8 +64,9 @@ class TestFunnelUi(SalesFunnelHttpCase):
             "/odoo", "sales_funnel_method_rep_lands_on_my_funnel", login="funnel_rep"
         )
 
-    def test_home_action_is_my_funnel_for_the_funnel_roles_only(self):
+    def test_home_action_is_my_funnel_or_the_dashboard_for_the_funnel_roles(self):
         my_funnel = self.env.ref("sales_funnel_method.crm_lead_action_my_funnel")
+        dashboard = self.env.ref("sales_funnel_method.crm_funnel_dashboard_action")
 
         def home(login):
             self.authenticate(login, login)
@@ -74,7 +75,8 @@ class TestFunnelUi(SalesFunnelHttpCase):
             ]
 
         self.assertEqual(home("funnel_rep"), my_funnel.id)
-        self.assertEqual(home("funnel_manager_east"), my_funnel.id)
+        self.assertEqual(home("funnel_manager_east"), dashboard.id)
+        self.assertEqual(home("funnel_director"), dashboard.id)
         self.assertFalse(home("funnel_support"))
         # a home action the rep chose in their preferences stays theirs
         pipeline = self.env.ref("crm.crm_lead_action_pipeline")

@@ -57,6 +57,25 @@ registry.category("web_tour.tours").add("sales_funnel_method_admin_settings", {
             trigger: "#funnel_exception_overdue_factor .o_funnel_setting_value:contains('times the ideal move days')",
         },
         {
+            trigger: "#funnel_return_contact_days .col-8:has(.o_field_widget[name=funnel_return_contact_days_c]):contains('days')",
+            content: "The pool rules: each number with its unit too",
+        },
+        {
+            trigger: "#funnel_return_sign_days .o_funnel_setting_value:contains('days after receiving it')",
+        },
+        {
+            trigger: "#funnel_return_notice_days .o_funnel_setting_value:contains('days before')",
+        },
+        {
+            trigger: "#funnel_return_bar_days .o_funnel_setting_value:contains('days')",
+        },
+        {
+            trigger: "#funnel_lock_limit .o_funnel_setting_value:contains('customers')",
+        },
+        {
+            trigger: "#funnel_claim_daily_limit .o_funnel_setting_value:contains('customers a day')",
+        },
+        {
             trigger: "#funnel_quota .o_field_widget[name=funnel_quota] input",
             content: "Twenty-five customers per rep",
             run: "edit 25",
