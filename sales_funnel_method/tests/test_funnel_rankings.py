@@ -8,6 +8,7 @@ from odoo.tests import Form, tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..models.crm_funnel_exception import RATE_LAYERS
 from .test_funnel_allocation import FunnelAllocationCommon
 
 # the week ranked: Monday 2 June to Sunday 8 June 2025
@@ -162,6 +163,36 @@ class TestFunnelRankings(FunnelRankingCommon):
             self.env.company, START, END, boards=["step_rate"]
         )["step_rate"]
         self.assertEqual(lines[1]["numerator"], 0)
+
+    def test_step_rate_counts_the_move_analysis_cohorts(self):
+        """The board and the move analysis count the same cohorts: a customer reaches
+        a layer once on its path. K entered Lead on 25 May, went back up to
+        Contacted on 28 May and came back down to Lead in the week: no new arrival
+        in Lead, Rep Li's cohort stays G and G2."""
+        with freeze_time(datetime(2025, 5, 25, 9)):
+            k = self._create_customers(layer="lead", name="Li K")
+        self._move_on(k, "contacted", datetime(2025, 5, 28, 10))
+        self._move_on(k, "lead", day(2))
+        lines = self.env["crm.funnel.report.ranking"]._funnel_boards(
+            self.env.company, START, END, boards=["step_rate"]
+        )["step_rate"]
+        board = {
+            line["name"]: (line["denominator"], line["numerator"]) for line in lines
+        }
+        self.assertEqual(board, {"Rep Zhang": (3, 1), "Rep Li": (2, 0)})
+        rows = self.env["crm.funnel.report.move"]._read_group(
+            [
+                ("date", ">=", START),
+                ("date", "<", END),
+                ("kind", "=", "actual"),
+                ("layer", "in", list(RATE_LAYERS)),
+            ],
+            ["user_id"],
+            ["reached_count:sum", "moved_on_count:sum"],
+        )
+        self.assertEqual(
+            board, {user.name: (reached, moved) for user, reached, moved in rows}
+        )
 
     def test_team_boards(self):
         boards = self._boards(level="team")
