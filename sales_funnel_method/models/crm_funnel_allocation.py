@@ -472,7 +472,7 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
 
     @api.model
-    def _funnel_sales_totals(self, company, since=None, until=None):
+    def _funnel_sales_totals(self, company, since=None, until=None, funnel_teams=False):
         """Revenue won in ``company`` over the ranking window (or ``since`` ..
         ``until``), by the reps and teams that signed it (SPEC 11).
 
@@ -481,6 +481,8 @@ class CrmFunnelAllocation(models.AbstractModel):
         record on. A customer counts once, at its latest signing in the window,
         with its expected revenue, while it is still won.
 
+        :param funnel_teams: only the signings of no team or of a funnel team, as
+            the reports count (the ranking boards)
         :return: ({user id: amount}, {team id: amount})
         """
         if not since:
@@ -496,6 +498,7 @@ class CrmFunnelAllocation(models.AbstractModel):
                          FROM crm_funnel_move move
                         WHERE %(signing)s AND move.date >= %(since)s %(until)s
                           AND (move.company_id = %(company)s OR move.company_id IS NULL)
+                              %(funnel_team)s
                      ORDER BY move.lead_id, move.date DESC, move.id DESC
                    )
                    SELECT signing.user_id, signing.team_id, GROUPING(signing.user_id),
@@ -508,6 +511,14 @@ class CrmFunnelAllocation(models.AbstractModel):
                 since=since,
                 until=SQL("AND move.date < %s", until) if until else SQL(),
                 company=company.id,
+                funnel_team=SQL(
+                    "AND (move.team_id IS NULL OR %s)",
+                    self.env["crm.team"]._funnel_team_sql(
+                        SQL("move.team_id"), active=False
+                    ),
+                )
+                if funnel_teams
+                else SQL(),
                 won=list(WON_LAYERS),
             )
         )

@@ -54,8 +54,10 @@ class CrmFunnelReportRanking(models.TransientModel):
     ranked in Python over the reps or teams: the cost does not grow with the
     customers. Lines with the same figure share a rank (1, 2, 2, 4).
 
-    The boards are figures of the whole company, as the pool CRMs show them to
-    everyone; only the abandoned / received board is kept for managers and the
+    The boards cover the funnel's teams (``crm.team._funnel_team_sql``), as the
+    other reports do: a sales team that does not work the funnel (Odoo's own
+    "Sales") is on none of them. They are figures of the whole company, as the
+    pool CRMs show them to everyone; only the abandoned / received board is kept for managers and the
     support group.
     """
 
@@ -181,7 +183,7 @@ class CrmFunnelReportRanking(models.TransientModel):
         period_boards = set(boards) - {"fat_first"}
         if "revenue" in period_boards:
             by_user, by_team = self.env["crm.funnel.allocation"]._funnel_sales_totals(
-                company, since=start, until=end
+                company, since=start, until=end, funnel_teams=True
             )
             amounts = by_user if level == "rep" else by_team
             figures["revenue"] = {key: (amount,) for key, amount in amounts.items()}
@@ -326,6 +328,18 @@ class CrmFunnelReportRanking(models.TransientModel):
         )
 
     @api.model
+    def _funnel_team_filter_sql(self, alias):
+        """SQL condition: the row ``alias`` is of no team or of a funnel team, as the
+        reports read the history (a team archived since keeps its figures)."""
+        return SQL(
+            "(%s IS NULL OR %s)",
+            SQL.identifier(alias, "team_id"),
+            self.env["crm.team"]._funnel_team_sql(
+                SQL.identifier(alias, "team_id"), active=False
+            ),
+        )
+
+    @api.model
     def _funnel_level_key(self, alias, level):
         return SQL.identifier(alias, "user_id" if level == "rep" else "team_id")
 
@@ -340,13 +354,14 @@ class CrmFunnelReportRanking(models.TransientModel):
                           COUNT(*) FILTER (WHERE move.move_type = 'abandon')
                      FROM crm_funnel_move move
                     WHERE move.date >= %(start)s AND move.date < %(end)s AND %(company)s
-                      AND %(key)s IS NOT NULL
+                      AND %(key)s IS NOT NULL AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 signing=self.env["crm.funnel.allocation"]._funnel_signing_sql("move"),
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("move", company),
+                funnel_team=self._funnel_team_filter_sql("move"),
             )
         )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
@@ -362,12 +377,13 @@ class CrmFunnelReportRanking(models.TransientModel):
                      FROM crm_funnel_assignment assignment
                     WHERE assignment.user_id IS NOT NULL AND %(key)s IS NOT NULL
                       AND assignment.date >= %(start)s AND assignment.date < %(end)s
-                      AND %(company)s
+                      AND %(company)s AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("assignment", company),
+                funnel_team=self._funnel_team_filter_sql("assignment"),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -381,12 +397,13 @@ class CrmFunnelReportRanking(models.TransientModel):
                 """SELECT %(key)s, COUNT(*)
                      FROM crm_funnel_contact contact
                     WHERE contact.date >= %(start)s AND contact.date < %(end)s
-                      AND %(key)s IS NOT NULL AND %(company)s
+                      AND %(key)s IS NOT NULL AND %(company)s AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("contact", company),
+                funnel_team=self._funnel_team_filter_sql("contact"),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -413,8 +430,7 @@ class CrmFunnelReportRanking(models.TransientModel):
                       %(moved_on)s
                 WHERE move.to_layer = ANY(%(layers)s) AND %(reached)s
                   AND move.date >= %(start)s AND move.date < %(end)s AND %(company)s
-                  AND %(key)s IS NOT NULL
-                  AND (move.team_id IS NULL OR %(funnel_team)s)
+                  AND %(key)s IS NOT NULL AND %(funnel_team)s
              GROUP BY %(key)s, move.to_layer""",
             key=key,
             layers=list(RATE_LAYERS),
@@ -423,9 +439,7 @@ class CrmFunnelReportRanking(models.TransientModel):
             start=start,
             end=end,
             company=self._funnel_company_sql("move", company),
-            funnel_team=self.env["crm.team"]._funnel_team_sql(
-                SQL("move.team_id"), active=False
-            ),
+            funnel_team=self._funnel_team_filter_sql("move"),
         )
 
     @api.model

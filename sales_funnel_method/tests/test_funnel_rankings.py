@@ -208,6 +208,47 @@ class TestFunnelRankings(FunnelRankingCommon):
         )
         self.assertEqual([name for _r, name, _v in boards["step_rate"]], ["Team East"])
 
+    def test_teams_outside_the_funnel_are_left_out(self):
+        """Odoo's own "Sales" team does not work the funnel: what its rep signs,
+        moves on, receives, abandons and logs in the week is on no board, neither
+        is the team, and the weekly summary's and the digest's figures leave it
+        out."""
+        sales = self.env.ref("sales_team.team_sales_department")
+        self.assertFalse(sales.use_funnel)
+        plain = mail_new_test_user(
+            self.env,
+            login="funnel_plain_rep",
+            name="Rep Plain",
+            groups="sales_funnel_method.sales_funnel_method_group_rep",
+        )
+        self.env["crm.team.member"].create(
+            {"crm_team_id": sales.id, "user_id": plain.id}
+        )
+        figures = self.env["crm.funnel.move"]._funnel_period_figures
+        before = figures(START, END, self.env.company)
+        self.assertEqual(
+            (before["signings"], before["forward"], before["received"]), (4, 9, 7)
+        )
+        with freeze_time(datetime(2025, 5, 25, 9)):
+            signed, stalled, received = self._create_customers(
+                3, layer="contacted", user=plain, team=sales, name="Plain"
+            )
+            received.user_id = self.user_rep
+        signed.expected_revenue = 99000
+        self._move_on(signed, "signed", day(2))
+        self._move_on(stalled, "lead", day(2))
+        with freeze_time(day(3)):
+            received.user_id = plain  # a direct assignment: received
+            self.env["crm.funnel.contact"]._funnel_record(signed, "phone", date=day(3))
+        with freeze_time(day(4)):
+            received.action_set_lost()
+        self.assertIn(plain, received.funnel_assignment_ids.user_id)
+        for level, name in (("rep", "Rep Plain"), ("team", sales.name)):
+            for board, lines in self._boards(level=level).items():
+                with self.subTest(level=level, board=board):
+                    self.assertNotIn(name, [line[1] for line in lines])
+        self.assertEqual(figures(START, END, self.env.company), before)
+
     def test_a_team_ranks_its_own_reps(self):
         boards = self._boards(team_ids=self.team_east.ids)
         self.assertEqual(boards["contacts"], [(1, "Rep Zhang", 4), (2, "Rep Li", 1)])
