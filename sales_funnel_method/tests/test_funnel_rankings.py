@@ -585,7 +585,8 @@ class TestFunnelAssessmentSummary(FunnelRankingCommon):
         # the teams' won revenue: A, B, C (East) and E (West)
         self.assertEqual(digest.kpi_funnel_won_revenue_value, 37000)
         self.assertEqual(digest.kpi_funnel_intent_moves_value, 1)
-        # against Team East's 50,000 for June, counted for 7 of its 30 days
+        # Team East's own 30,000 (A, B and C) against its 50,000 for June, counted
+        # for 7 of its 30 days: Team West has no target, its 7,000 is not measured
         self.assertAlmostEqual(
-            digest.kpi_funnel_revenue_completion_value, 100 * 37000 / (50000 * 7 / 30)
+            digest.kpi_funnel_revenue_completion_value, 100 * 30000 / (50000 * 7 / 30)
         )
