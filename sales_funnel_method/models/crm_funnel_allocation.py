@@ -472,15 +472,59 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
 
     @api.model
-    def _funnel_sales_totals(self, company, since=None, until=None):
+    def _funnel_won_sql(self, start=None, end=None, funnel_teams=False):
+        """SQL: the won revenue (the one definition of it, for the sales totals, the
+        ranking boards and the targets), a row per won customer: its latest signing
+        (no later one, whenever), for the rep and the team of that signing, with
+        the customer's expected revenue while it is active and still won. A
+        customer signed, reopened and signed again counts once, at its last
+        signing: in the period of that signing only.
+
+        :param start: only the rows dated from then (UTC), if given
+        :param end: only the rows dated before then (UTC), if given
+        :param funnel_teams: only the signings of no team or of a funnel team
+        :return: SQL of the columns id (the signing move's), lead_id, date, user_id,
+            team_id, company_id, revenue
+        """
+        return SQL(
+            """SELECT move.id, move.lead_id, move.date, move.user_id, move.team_id,
+                      move.company_id, COALESCE(lead.expected_revenue, 0) AS revenue
+                 FROM crm_funnel_move move
+                 JOIN crm_lead lead ON lead.id = move.lead_id
+                WHERE %(signing)s AND lead.active AND lead.funnel_layer = ANY(%(won)s)
+                      %(start)s %(end)s %(funnel_team)s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM crm_funnel_move later
+                       WHERE later.lead_id = move.lead_id AND %(later_signing)s
+                         AND (later.date, later.id) > (move.date, move.id))""",
+            signing=self._funnel_signing_sql("move"),
+            later_signing=self._funnel_signing_sql("later"),
+            won=list(WON_LAYERS),
+            start=SQL("AND move.date >= %s", start) if start else SQL(),
+            end=SQL("AND move.date < %s", end) if end else SQL(),
+            funnel_team=SQL(
+                "AND (move.team_id IS NULL OR %s)",
+                self.env["crm.team"]._funnel_team_sql(
+                    SQL("move.team_id"), active=False
+                ),
+            )
+            if funnel_teams
+            else SQL(),
+        )
+
+    @api.model
+    def _funnel_sales_totals(self, company, since=None, until=None, funnel_teams=False):
         """Revenue won in ``company`` over the ranking window (or ``since`` ..
         ``until``), by the reps and teams that signed it (SPEC 11).
 
         A signing counts for the rep and the team of its move into the won layers,
         whoever holds the customer today: a hand-over does not pass a leaver's
-        record on. A customer counts once, at its latest signing in the window,
-        with its expected revenue, while it is still won.
+        record on. A customer counts once, at its latest signing (``_funnel_won_sql``:
+        one signed again after the window counts then, not in the window), with its
+        expected revenue, while it is still won.
 
+        :param funnel_teams: only the signings of no team or of a funnel team, as
+            the reports count (the ranking boards)
         :return: ({user id: amount}, {team id: amount})
         """
         if not since:
@@ -491,24 +535,13 @@ class CrmFunnelAllocation(models.AbstractModel):
         self.env["crm.lead"].flush_model(["active", "funnel_layer", "expected_revenue"])
         self.env.cr.execute(
             SQL(
-                """WITH signing AS (
-                       SELECT DISTINCT ON (move.lead_id) move.lead_id, move.user_id, move.team_id
-                         FROM crm_funnel_move move
-                        WHERE %(signing)s AND move.date >= %(since)s %(until)s
-                          AND (move.company_id = %(company)s OR move.company_id IS NULL)
-                     ORDER BY move.lead_id, move.date DESC, move.id DESC
-                   )
-                   SELECT signing.user_id, signing.team_id, GROUPING(signing.user_id),
-                          COALESCE(SUM(lead.expected_revenue), 0)
-                     FROM signing
-                     JOIN crm_lead lead ON lead.id = signing.lead_id
-                    WHERE lead.active AND lead.funnel_layer = ANY(%(won)s)
-                 GROUP BY GROUPING SETS ((signing.user_id), (signing.team_id))""",
-                signing=self._funnel_signing_sql("move"),
-                since=since,
-                until=SQL("AND move.date < %s", until) if until else SQL(),
+                """SELECT won.user_id, won.team_id, GROUPING(won.user_id),
+                          COALESCE(SUM(won.revenue), 0)
+                     FROM (%(won)s) won
+                    WHERE won.company_id = %(company)s OR won.company_id IS NULL
+                 GROUP BY GROUPING SETS ((won.user_id), (won.team_id))""",
+                won=self._funnel_won_sql(since, until, funnel_teams=funnel_teams),
                 company=company.id,
-                won=list(WON_LAYERS),
             )
         )
         by_user, by_team = {}, {}

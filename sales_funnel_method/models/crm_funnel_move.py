@@ -323,15 +323,19 @@ class CrmFunnelMove(models.Model):
         self, start, end, companies, team_ids=None, readable=False
     ):
         """Signings, moves down the funnel and the abandoned / received ratio between
-        ``start`` and ``end``, for the weekly summary and the digest.
+        ``start`` and ``end``, for the weekly summary and the digest, in the funnel's
+        teams (``crm.team._funnel_team_sql``, as the reports count them).
 
         :param readable: count only the moves and assignments the current user may
             read (their record rules), as the digest does for each recipient
         """
         self.flush_model()
         self.env["crm.funnel.assignment"].flush_model()
-        team_filter = (
-            SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL()
+        Team = self.env["crm.team"]
+        team_filter = SQL(
+            "AND (move.team_id IS NULL OR %s) %s",
+            Team._funnel_team_sql(SQL("move.team_id"), active=False),
+            SQL("AND move.team_id = ANY(%s)", list(team_ids)) if team_ids else SQL(),
         )
         if readable and not self.env.su:
             team_filter = SQL(
@@ -353,10 +357,12 @@ class CrmFunnelMove(models.Model):
             )
         )
         signings, forward, abandoned = self.env.cr.fetchone()
-        assignment_team = (
+        assignment_team = SQL(
+            "AND (assignment.team_id IS NULL OR %s) %s",
+            Team._funnel_team_sql(SQL("assignment.team_id"), active=False),
             SQL("AND assignment.team_id = ANY(%s)", list(team_ids))
             if team_ids
-            else SQL()
+            else SQL(),
         )
         if readable and not self.env.su:
             assignment_team = SQL(

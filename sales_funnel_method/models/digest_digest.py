@@ -1,7 +1,12 @@
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 from odoo.exceptions import AccessError
+
+from .crm_funnel_target import MONTH_FIELDS
 
 
 class DigestDigest(models.Model):
@@ -73,25 +78,57 @@ class DigestDigest(models.Model):
             start = end - timedelta(days=7)
         # the teams' figures this recipient may read, in the companies of the digest
         teams = [("level", "=", "team"), ("company_id", "in", companies.ids)]
-        actual = {
-            kind: total
-            for kind, total in self.env["crm.funnel.report.target"]._read_group(
-                teams + [("date", ">=", start), ("date", "<", end)],
-                ["kind"],
-                ["actual:sum"],
-            )
-        }
+        actual, targeted_revenue = defaultdict(float), 0.0
+        targeted = self._funnel_revenue_targeted_teams(teams, start, end)
+        for kind, team, total in self.env["crm.funnel.report.target"]._read_group(
+            teams + [("date", ">=", start), ("date", "<", end)],
+            ["kind", "team_id"],
+            ["actual:sum"],
+        ):
+            actual[kind] += total
+            if kind == "revenue" and team.id in targeted:
+                targeted_revenue += total
         targets = self.env["crm.funnel.target"]._funnel_prorated_targets(
             teams, start, end
         )
         revenue = actual.get("revenue", 0.0)
+        # completion compares like with like: the revenue of the teams that have a
+        # revenue target in the period against those targets
         completion = (
-            100.0 * revenue / targets["revenue"] if targets.get("revenue") else 0.0
+            100.0 * targeted_revenue / targets["revenue"]
+            if targets.get("revenue")
+            else 0.0
         )
         for digest in self:
             digest.kpi_funnel_won_revenue_value = revenue
             digest.kpi_funnel_intent_moves_value = int(actual.get("intent", 0))
             digest.kpi_funnel_revenue_completion_value = completion
+
+    def _funnel_revenue_targeted_teams(self, domain, start, end):
+        """The ids of the teams of the targets of ``domain`` that have a revenue
+        target in a month of [start, end), read with the current user's rights."""
+        months, month = set(), datetime.combine(start.date().replace(day=1), time.min)
+        while month < end:
+            months.add((month.year, month.month))
+            month += relativedelta(months=1)
+        targets = self.env["crm.funnel.target"].search_read(
+            list(domain)
+            + [
+                ("kind", "=", "revenue"),
+                ("year", "in", sorted({year for year, _month in months})),
+            ],
+            ["team_id", "year", *MONTH_FIELDS],
+        )
+        return {
+            target["team_id"][0]
+            for target in targets
+            if target["team_id"]
+            and any(
+                target[MONTH_FIELDS[number - 1]]
+                for year, number in months
+                if year == target["year"]
+            )
+        }
 
     def _compute_kpis_actions(self, company, user):
         res = super()._compute_kpis_actions(company, user)

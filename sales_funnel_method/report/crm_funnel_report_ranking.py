@@ -8,7 +8,6 @@ from odoo.tools import SQL, date_utils, format_amount
 
 from ..models.crm_funnel_exception import RATE_LAYERS
 from ..models.crm_funnel_target import TARGET_LEVELS
-from ..models.crm_stage import FUNNEL_LAYERS
 
 # the ranking boards (排行榜): what the deck and the pool CRMs judge people by
 BOARDS = [
@@ -55,8 +54,10 @@ class CrmFunnelReportRanking(models.TransientModel):
     ranked in Python over the reps or teams: the cost does not grow with the
     customers. Lines with the same figure share a rank (1, 2, 2, 4).
 
-    The boards are figures of the whole company, as the pool CRMs show them to
-    everyone; only the abandoned / received board is kept for managers and the
+    The boards cover the funnel's teams (``crm.team._funnel_team_sql``), as the
+    other reports do: a sales team that does not work the funnel (Odoo's own
+    "Sales") is on none of them. They are figures of the whole company, as the
+    pool CRMs show them to everyone; only the abandoned / received board is kept for managers and the
     support group.
     """
 
@@ -182,7 +183,7 @@ class CrmFunnelReportRanking(models.TransientModel):
         period_boards = set(boards) - {"fat_first"}
         if "revenue" in period_boards:
             by_user, by_team = self.env["crm.funnel.allocation"]._funnel_sales_totals(
-                company, since=start, until=end
+                company, since=start, until=end, funnel_teams=True
             )
             amounts = by_user if level == "rep" else by_team
             figures["revenue"] = {key: (amount,) for key, amount in amounts.items()}
@@ -327,6 +328,18 @@ class CrmFunnelReportRanking(models.TransientModel):
         )
 
     @api.model
+    def _funnel_team_filter_sql(self, alias):
+        """SQL condition: the row ``alias`` is of no team or of a funnel team, as the
+        reports read the history (a team archived since keeps its figures)."""
+        return SQL(
+            "(%s IS NULL OR %s)",
+            SQL.identifier(alias, "team_id"),
+            self.env["crm.team"]._funnel_team_sql(
+                SQL.identifier(alias, "team_id"), active=False
+            ),
+        )
+
+    @api.model
     def _funnel_level_key(self, alias, level):
         return SQL.identifier(alias, "user_id" if level == "rep" else "team_id")
 
@@ -341,13 +354,14 @@ class CrmFunnelReportRanking(models.TransientModel):
                           COUNT(*) FILTER (WHERE move.move_type = 'abandon')
                      FROM crm_funnel_move move
                     WHERE move.date >= %(start)s AND move.date < %(end)s AND %(company)s
-                      AND %(key)s IS NOT NULL
+                      AND %(key)s IS NOT NULL AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 signing=self.env["crm.funnel.allocation"]._funnel_signing_sql("move"),
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("move", company),
+                funnel_team=self._funnel_team_filter_sql("move"),
             )
         )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
@@ -363,12 +377,13 @@ class CrmFunnelReportRanking(models.TransientModel):
                      FROM crm_funnel_assignment assignment
                     WHERE assignment.user_id IS NOT NULL AND %(key)s IS NOT NULL
                       AND assignment.date >= %(start)s AND assignment.date < %(end)s
-                      AND %(company)s
+                      AND %(company)s AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("assignment", company),
+                funnel_team=self._funnel_team_filter_sql("assignment"),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -382,59 +397,49 @@ class CrmFunnelReportRanking(models.TransientModel):
                 """SELECT %(key)s, COUNT(*)
                      FROM crm_funnel_contact contact
                     WHERE contact.date >= %(start)s AND contact.date < %(end)s
-                      AND %(key)s IS NOT NULL AND %(company)s
+                      AND %(key)s IS NOT NULL AND %(company)s AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
                 start=start,
                 end=end,
                 company=self._funnel_company_sql("contact", company),
+                funnel_team=self._funnel_team_filter_sql("contact"),
             )
         )
         return dict(self.env.cr.fetchall())
 
     @api.model
     def _funnel_step_cohorts_sql(self, company, start, end, level):
-        """The cohorts of the step rate (SPEC 11), per rep or team and layer: of the
-        customers that reached a layer in the period (its rep and team those of the
-        move that brought it there first in the period), how many reached a layer
-        further down the funnel afterwards, before the period ends, whether or not
-        the others have left the layer. Rows: (id, layer, cohort, advanced).
-
-        The ranking's own definition, in one query, until the step rate of the
-        reports is redefined on the same cohorts: then this is the one to swap.
+        """The cohorts of the step rate (SPEC 11), per rep or team and layer, as the
+        move analysis counts them (``crm.funnel.move._funnel_reached_sql`` and
+        ``_funnel_moved_on_join_sql``): the customers that reached a layer in the
+        period (once on a path: coming back down after a step back up is no new
+        arrival; a reopened customer starts a new path), for the rep and the team of
+        the move that brought them there, in the funnel's teams; and of those, how
+        many reached a lower layer on the same path, whether or not the others have
+        left the layer. The period's end closes the cohort: a board of a past period
+        does not change with what happened since. Rows: (id, layer, cohort,
+        advanced).
         """
-        order = [key for key, _label in FUNNEL_LAYERS[:7]]
-        key = SQL.identifier("cohort", "user_id" if level == "rep" else "team_id")
+        Move = self.env["crm.funnel.move"]
+        key = self._funnel_level_key("move", level)
         return SQL(
-            """WITH cohort AS (
-                   SELECT DISTINCT ON (move.lead_id, move.to_layer)
-                          move.id, move.lead_id, move.date, move.to_layer AS layer,
-                          move.user_id, move.team_id
-                     FROM crm_funnel_move move
-                    WHERE move.to_layer = ANY(%(layers)s)
-                      AND move.move_type IN ('entry', 'forward', 'reopen')
-                      AND move.date >= %(start)s AND move.date < %(end)s AND %(company)s
-                 ORDER BY move.lead_id, move.to_layer, move.date, move.id
-               )
-               SELECT %(key)s, cohort.layer, COUNT(*),
-                      COUNT(*) FILTER (WHERE EXISTS (
-                          SELECT 1 FROM crm_funnel_move later
-                           WHERE later.lead_id = cohort.lead_id
-                             AND later.move_type IN ('forward', 'entry', 'reopen')
-                             AND (later.date, later.id) > (cohort.date, cohort.id)
-                             AND later.date < %(end)s
-                             AND ARRAY_POSITION(%(order)s::varchar[], later.to_layer::varchar)
-                                 > ARRAY_POSITION(%(order)s::varchar[], cohort.layer::varchar)
-                      ))
-                 FROM cohort
-                WHERE %(key)s IS NOT NULL
-             GROUP BY %(key)s, cohort.layer""",
+            """SELECT %(key)s, move.to_layer, COUNT(*),
+                      COUNT(*) FILTER (WHERE moved_on.date < %(end)s)
+                 FROM crm_funnel_move move
+                      %(moved_on)s
+                WHERE move.to_layer = ANY(%(layers)s) AND %(reached)s
+                  AND move.date >= %(start)s AND move.date < %(end)s AND %(company)s
+                  AND %(key)s IS NOT NULL AND %(funnel_team)s
+             GROUP BY %(key)s, move.to_layer""",
+            key=key,
             layers=list(RATE_LAYERS),
+            moved_on=Move._funnel_moved_on_join_sql("move", "moved_on"),
+            reached=Move._funnel_reached_sql("move"),
             start=start,
             end=end,
             company=self._funnel_company_sql("move", company),
-            key=key,
-            order=order,
+            funnel_team=self._funnel_team_filter_sql("move"),
         )
 
     @api.model

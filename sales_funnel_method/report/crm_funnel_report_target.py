@@ -1,7 +1,6 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from ..models.crm_funnel_allocation import WON_LAYERS
 from ..models.crm_funnel_target import MONTH_FIELDS, TARGET_KINDS, TARGET_LEVELS
 
 
@@ -12,10 +11,10 @@ class CrmFunnelReportTarget(models.Model):
     Each monthly target is one row; each signing, won customer and arrival in
     Intent is one row for its rep and one for its team (``level``), from the move
     history. What counts is the allocation service's: a signing is
-    ``_funnel_signing_sql``, and won revenue is the sales total's rule
-    (``_funnel_sales_totals``): the expected revenue of a customer, counted once
-    at its latest signing, for the rep and the team of that signing, while the
-    customer is still won. Compare one level at a time: a team's target and its
+    ``_funnel_signing_sql``, and won revenue its ``_funnel_won_sql``, as the sales
+    totals and the ranking boards count it: the expected revenue of a customer,
+    counted once at its latest signing, for the rep and the team of that signing,
+    while the customer is still won. Compare one level at a time: a team's target and its
     reps' targets are two views of the same figures.
 
     A monthly target is dated on the 15th at noon (UTC), so that every time zone
@@ -81,16 +80,9 @@ class CrmFunnelReportTarget(models.Model):
             """
             WITH actual AS (
                 -- a won customer's revenue, at its latest signing (no later one)
-                SELECT move.id * 4 AS id, move.date, move.user_id, move.team_id,
-                       move.company_id, 'revenue' AS kind,
-                       COALESCE(lead.expected_revenue, 0) AS value
-                  FROM crm_funnel_move move
-                  JOIN crm_lead lead ON lead.id = move.lead_id
-                 WHERE %(signing)s AND lead.active AND lead.funnel_layer = ANY(%(won)s)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM crm_funnel_move later
-                        WHERE later.lead_id = move.lead_id AND %(later_signing)s
-                          AND (later.date, later.id) > (move.date, move.id))
+                SELECT won.id * 4 AS id, won.date, won.user_id, won.team_id,
+                       won.company_id, 'revenue' AS kind, won.revenue AS value
+                  FROM (%(won)s) won
                 UNION ALL
                 SELECT move.id * 4 + 1, move.date, move.user_id, move.team_id,
                        move.company_id, 'signings', 1
@@ -119,8 +111,7 @@ class CrmFunnelReportTarget(models.Model):
                    ) AS month(number, value)
              WHERE target.active
             """,
-            later_signing=service._funnel_signing_sql("later"),
+            won=service._funnel_won_sql(),
             signing=service._funnel_signing_sql("move"),
-            won=list(WON_LAYERS),
             months=months,
         )

@@ -1,11 +1,13 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import html
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm.models.crm_lead import Lead as OdooLead
 from odoo.addons.mail.models.mail_tracking_duration_mixin import (
@@ -672,3 +674,41 @@ class TestFunnelReceived(FunnelFiguresCommon):
         self._run()
         finding = self._found("high_abandon_rate", user=self.user_rep_2)
         self.assertEqual(finding.details, {"abandoned": 4, "received": 6})
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReportDefaults(FunnelAllocationCommon):
+    """The reports open on a rolling period, never on the calendar month only
+    (which shows nothing on the 1st)."""
+
+    REPORTS = ("overview", "move", "abandon", "contact", "support")
+
+    @users("funnel_director")
+    def test_reports_open_on_the_last_30_days(self):
+        for report in self.REPORTS:
+            with self.subTest(report=report):
+                action = self.env.ref(
+                    f"sales_funnel_method.crm_funnel_report_{report}_action"
+                ).sudo()
+                defaults = [
+                    key.removeprefix("search_default_")
+                    for key, value in safe_eval(action.context).items()
+                    if key.startswith("search_default_") and value
+                ]
+                self.assertEqual(defaults, ["last_30_days"])
+                arch = self.env[action.res_model].get_views(
+                    [(action.search_view_id.id, "search")]
+                )["views"]["search"]["arch"]
+                [default] = html.fromstring(arch).xpath(
+                    "//filter[@name='last_30_days']"
+                )
+                self.assertFalse(html.fromstring(arch).xpath("//@default_period"))
+                # opened on 1 June: the 30 days before, not June's first day
+                domain = safe_eval(
+                    default.get("domain"),
+                    {
+                        "context_today": lambda: date(2025, 6, 1),
+                        "relativedelta": relativedelta,
+                    },
+                )
+                self.assertEqual(domain, [("date", ">=", "2025-05-02")])

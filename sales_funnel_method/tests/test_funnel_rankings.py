@@ -8,6 +8,7 @@ from odoo.tests import Form, tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..models.crm_funnel_exception import RATE_LAYERS
 from .test_funnel_allocation import FunnelAllocationCommon
 
 # the week ranked: Monday 2 June to Sunday 8 June 2025
@@ -163,6 +164,36 @@ class TestFunnelRankings(FunnelRankingCommon):
         )["step_rate"]
         self.assertEqual(lines[1]["numerator"], 0)
 
+    def test_step_rate_counts_the_move_analysis_cohorts(self):
+        """The board and the move analysis count the same cohorts: a customer reaches
+        a layer once on its path. K entered Lead on 25 May, went back up to
+        Contacted on 28 May and came back down to Lead in the week: no new arrival
+        in Lead, Rep Li's cohort stays G and G2."""
+        with freeze_time(datetime(2025, 5, 25, 9)):
+            k = self._create_customers(layer="lead", name="Li K")
+        self._move_on(k, "contacted", datetime(2025, 5, 28, 10))
+        self._move_on(k, "lead", day(2))
+        lines = self.env["crm.funnel.report.ranking"]._funnel_boards(
+            self.env.company, START, END, boards=["step_rate"]
+        )["step_rate"]
+        board = {
+            line["name"]: (line["denominator"], line["numerator"]) for line in lines
+        }
+        self.assertEqual(board, {"Rep Zhang": (3, 1), "Rep Li": (2, 0)})
+        rows = self.env["crm.funnel.report.move"]._read_group(
+            [
+                ("date", ">=", START),
+                ("date", "<", END),
+                ("kind", "=", "actual"),
+                ("layer", "in", list(RATE_LAYERS)),
+            ],
+            ["user_id"],
+            ["reached_count:sum", "moved_on_count:sum"],
+        )
+        self.assertEqual(
+            board, {user.name: (reached, moved) for user, reached, moved in rows}
+        )
+
     def test_team_boards(self):
         boards = self._boards(level="team")
         self.assertEqual(
@@ -176,6 +207,47 @@ class TestFunnelRankings(FunnelRankingCommon):
             boards["abandon_ratio"], [(1, "Team West", 0.0), (2, "Team East", 0.5)]
         )
         self.assertEqual([name for _r, name, _v in boards["step_rate"]], ["Team East"])
+
+    def test_teams_outside_the_funnel_are_left_out(self):
+        """Odoo's own "Sales" team does not work the funnel: what its rep signs,
+        moves on, receives, abandons and logs in the week is on no board, neither
+        is the team, and the weekly summary's and the digest's figures leave it
+        out."""
+        sales = self.env.ref("sales_team.team_sales_department")
+        self.assertFalse(sales.use_funnel)
+        plain = mail_new_test_user(
+            self.env,
+            login="funnel_plain_rep",
+            name="Rep Plain",
+            groups="sales_funnel_method.sales_funnel_method_group_rep",
+        )
+        self.env["crm.team.member"].create(
+            {"crm_team_id": sales.id, "user_id": plain.id}
+        )
+        figures = self.env["crm.funnel.move"]._funnel_period_figures
+        before = figures(START, END, self.env.company)
+        self.assertEqual(
+            (before["signings"], before["forward"], before["received"]), (4, 9, 7)
+        )
+        with freeze_time(datetime(2025, 5, 25, 9)):
+            signed, stalled, received = self._create_customers(
+                3, layer="contacted", user=plain, team=sales, name="Plain"
+            )
+            received.user_id = self.user_rep
+        signed.expected_revenue = 99000
+        self._move_on(signed, "signed", day(2))
+        self._move_on(stalled, "lead", day(2))
+        with freeze_time(day(3)):
+            received.user_id = plain  # a direct assignment: received
+            self.env["crm.funnel.contact"]._funnel_record(signed, "phone", date=day(3))
+        with freeze_time(day(4)):
+            received.action_set_lost()
+        self.assertIn(plain, received.funnel_assignment_ids.user_id)
+        for level, name in (("rep", "Rep Plain"), ("team", sales.name)):
+            for board, lines in self._boards(level=level).items():
+                with self.subTest(level=level, board=board):
+                    self.assertNotIn(name, [line[1] for line in lines])
+        self.assertEqual(figures(START, END, self.env.company), before)
 
     def test_a_team_ranks_its_own_reps(self):
         boards = self._boards(team_ids=self.team_east.ids)
@@ -513,7 +585,8 @@ class TestFunnelAssessmentSummary(FunnelRankingCommon):
         # the teams' won revenue: A, B, C (East) and E (West)
         self.assertEqual(digest.kpi_funnel_won_revenue_value, 37000)
         self.assertEqual(digest.kpi_funnel_intent_moves_value, 1)
-        # against Team East's 50,000 for June, counted for 7 of its 30 days
+        # Team East's own 30,000 (A, B and C) against its 50,000 for June, counted
+        # for 7 of its 30 days: Team West has no target, its 7,000 is not measured
         self.assertAlmostEqual(
-            digest.kpi_funnel_revenue_completion_value, 100 * 37000 / (50000 * 7 / 30)
+            digest.kpi_funnel_revenue_completion_value, 100 * 30000 / (50000 * 7 / 30)
         )

@@ -232,6 +232,65 @@ class TestFunnelTargetReport(FunnelAssessmentCommon):
             },
         )
 
+    def test_a_customer_signed_again_counts_at_its_last_signing(self):
+        """R (8,000) is signed by Rep Li on 15 January, abandoned on 1 February and
+        reopened straight into Signed on 3 March: its revenue is March's, on the
+        ranking board and against the targets alike, and January's board and
+        January's target actual agree (S1's 10,000 for Rep Li)."""
+        self.company.funnel_cooldown_days = 0
+        with freeze_time(on(1, 5)):
+            r = self._create_customers(layer="lead", name="Li again")
+            r.expected_revenue = 8000
+        self._move_on(r, "signed", on(1, 15))
+        with freeze_time(on(2, 1)):
+            r.action_set_lost()
+        with freeze_time(on(3, 3)):
+            r.with_context(active_test=False).write(
+                {
+                    "active": True,
+                    "stage_id": self.stages["signed"].id,
+                    "user_id": self.user_rep.id,
+                }
+            )
+        self.assertEqual(
+            r.funnel_move_ids.sorted("date").mapped("move_type"),
+            ["entry", "forward", "abandon", "reopen"],
+        )
+        Ranking = self.env["crm.funnel.report.ranking"]
+        for month, li, east in ((1, 10000, 10000), (3, 8000, 8000)):
+            start, end = datetime(YEAR, month, 1), datetime(YEAR, month + 1, 1)
+            with self.subTest(month=month):
+                boards = {
+                    level: {
+                        line["id"]: line["value"]
+                        for line in Ranking._funnel_boards(
+                            self.company, start, end, level=level, boards=["revenue"]
+                        )["revenue"]
+                        if line["value"]
+                    }
+                    for level in ("rep", "team")
+                }
+                rows = self.env["crm.funnel.report.target"]._read_group(
+                    [
+                        ("date", ">=", start),
+                        ("date", "<", end),
+                        ("kind", "=", "revenue"),
+                    ],
+                    ["level", "user_id", "team_id"],
+                    ["actual:sum"],
+                )
+                report = {
+                    level: {
+                        (user if level == "rep" else team).id: amount
+                        for row_level, user, team, amount in rows
+                        if row_level == level and amount
+                    }
+                    for level in ("rep", "team")
+                }
+                self.assertEqual(boards, report)
+                self.assertEqual(boards["rep"][self.user_rep.id], li)
+                self.assertEqual(boards["team"][self.team_east.id], east)
+
     def test_report_queries_do_not_grow_with_customers(self):
         Report = self.env["crm.funnel.report.target"]
 
