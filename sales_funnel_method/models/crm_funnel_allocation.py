@@ -139,6 +139,22 @@ class CrmFunnelAllocation(models.AbstractModel):
         return any(user.has_group(group) for group in ALLOCATOR_GROUPS)
 
     @api.model
+    def _funnel_by_company(self, leads):
+        """``leads`` by the company they belong to (the current one for those of
+        no company): {company: leads}."""
+        by_company = defaultdict(lambda: self.env["crm.lead"])
+        for lead in leads:
+            by_company[lead.sudo().company_id or self.env.company] |= lead
+        return by_company
+
+    @api.model
+    def _funnel_check_lead_companies(self, leads):
+        """Before the service acts as superuser on customers a client names: each of
+        them belongs to a company the user works in (``_funnel_check_company``)."""
+        for company in leads.sudo().company_id:
+            self._funnel_check_company(company)
+
+    @api.model
     def _funnel_check_company(self, company):
         """The wizards act in a company the user works in, whatever a client sends."""
         if self.env.su or company in self.env.companies:
@@ -1994,6 +2010,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             raise UserError(
                 self.env._("Say why you hand these customers back to the pool.")
             )
+        self._funnel_check_lead_companies(leads)
         leads = leads.sudo()
         allocator = self._funnel_is_allocator()
         foreign = leads.filtered(
@@ -2131,21 +2148,25 @@ class CrmFunnelAllocation(models.AbstractModel):
         return limits
 
     @api.model
-    def _funnel_locked_counts(self, user_ids):
-        """Customers each user holds locked: {user id: count}."""
+    def _funnel_locked_counts(self, user_ids, company=None):
+        """Customers each user holds locked: {user id: count}; with ``company``,
+        those of that company (and of no company, which count in each)."""
         if not user_ids:
             return {}
         self.env["crm.lead"].flush_model(
-            ["active", "user_id", "funnel_layer", "funnel_locked"]
+            ["active", "user_id", "funnel_layer", "funnel_locked", "company_id"]
         )
         self.env.cr.execute(
             SQL(
                 """SELECT user_id, COUNT(*) FROM crm_lead
                     WHERE active AND funnel_locked AND user_id = ANY(%s)
-                      AND funnel_layer = ANY(%s)
+                      AND funnel_layer = ANY(%s) %s
                  GROUP BY user_id""",
                 list(user_ids),
                 list(HOLDING_LAYERS),
+                SQL("AND (company_id = %s OR company_id IS NULL)", company.id)
+                if company
+                else SQL(),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -2178,6 +2199,7 @@ class CrmFunnelAllocation(models.AbstractModel):
         the support group and the directors.
         """
         user = self.env.user
+        self._funnel_check_lead_companies(leads)
         leads = leads.sudo()
         if lock:
             wrong = leads.filtered(
@@ -2196,27 +2218,28 @@ class CrmFunnelAllocation(models.AbstractModel):
                     )
                 )
             changed = leads.filtered(lambda lead: not lead.funnel_locked)
-            company = leads.company_id[:1] or self.env.company
             # two locks at once by one rep must not pass the limit together
             self._funnel_lock_reps([user.id])
-            limit = self._funnel_lock_limits(user, company).get(user.id, 0)
-            if not limit:
-                raise UserError(
-                    self.env._(
-                        "Locking customers is off for you: the company's limit and your "
-                        "own in Reps & Quotas are 0."
+            # the limit is each company's: so is the count of what is locked there
+            for company, company_leads in self._funnel_by_company(leads).items():
+                limit = self._funnel_lock_limits(user, company).get(user.id, 0)
+                if not limit:
+                    raise UserError(
+                        self.env._(
+                            "Locking customers is off for you: the company's limit and "
+                            "your own in Reps & Quotas are 0."
+                        )
                     )
-                )
-            locked = self._funnel_locked_counts([user.id]).get(user.id, 0)
-            if locked + len(changed) > limit:
-                raise UserError(
-                    self.env._(
-                        "You may lock %(limit)s customers and have locked %(count)s: "
-                        "unlock one first.",
-                        limit=limit,
-                        count=locked,
+                locked = self._funnel_locked_counts([user.id], company).get(user.id, 0)
+                if locked + len(company_leads & changed) > limit:
+                    raise UserError(
+                        self.env._(
+                            "You may lock %(limit)s customers and have locked %(count)s: "
+                            "unlock one first.",
+                            limit=limit,
+                            count=locked,
+                        )
                     )
-                )
             text = self.env._(
                 "Locked by %(user)s: it does not return to the pool automatically.",
                 user=user.name,

@@ -434,15 +434,16 @@ class CrmLead(models.Model):
                 and not lead.funnel_locked
             )
         )
-        limit = (
-            service._funnel_lock_limits(self.env.user, self.env.company).get(
+        # the limit is the customer's company's
+        limits = {}
+        for company in (mine.company_id | self.env.company) if mine else ():
+            limits[company] = service._funnel_lock_limits(self.env.user, company).get(
                 self.env.uid, 0
             )
-            if mine
-            else 0
-        )
         for lead in self:
-            lead.funnel_can_lock = bool(limit) and lead in mine
+            lead.funnel_can_lock = lead in mine and bool(
+                limits.get(lead.company_id or self.env.company)
+            )
 
     @api.depends("user_id", "funnel_layer", "company_id")
     @api.depends_context("uid", "company")
