@@ -1008,7 +1008,8 @@ class CrmFunnelAllocation(models.AbstractModel):
 
         :return: {"member": whether they are in the company's sales force, "idle",
             "quota", "holdings", "capacity", "room" (with their own discoveries),
-            "message": the same in words}
+            both within the daily claim limit, "message": the same in words,
+            "limit_refusal": why the daily claim limit stops them, or None}
         """
         user = user or self.env.user
         company = company or self.env.company
@@ -1026,14 +1027,25 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "Members of a sales team claim customers here. The support group and "
                     "directors allocate them with Allocate the Pool."
                 ),
+                "limit_refusal": None,
             }
         capacity = 0 if rep["idle"] else max(rep["quota"] - rep["holdings"], 0)
         room = max(self._funnel_discoverer_room(rep, company), 0)
+        # the claim's own daily limit (see _funnel_claim)
+        left, limit_refusal = (
+            (None, None)
+            if rep["idle"]
+            else self._funnel_claim_limit_refusal(user, company, 1)
+        )
+        if left is not None:
+            capacity, room = min(capacity, left), min(room, left)
         if rep["idle"]:
             message = self.env._(
                 "You are set to receive no customers (a rep on leave, say): ask the "
                 "support group to change it in Reps & Quotas first."
             )
+        elif limit_refusal:
+            message = limit_refusal
         elif capacity:
             message = self.env._(
                 "You hold %(holdings)s customers for a quota of %(quota)s: you can claim "
@@ -1057,14 +1069,16 @@ class CrmFunnelAllocation(models.AbstractModel):
             "capacity": capacity,
             "room": room,
             "message": message,
+            "limit_refusal": limit_refusal,
         }
 
     @api.model
     def _funnel_claimable(self, leads, user=None):
         """Whether ``user`` may claim each of the pool customers ``leads`` now, by
-        the rules of ``_funnel_claim``: {lead id: None when they may, else why
-        not}. A user outside the sales force gets nothing: the pool screen says
-        who claims."""
+        the rules of ``_funnel_claim`` in its order (the daily limit, the previous
+        owner's wait, the discoverer's reservation, the capacity), with its
+        messages: {lead id: None when they may, else why not}. A user outside the
+        sales force gets nothing: the pool screen says who claims."""
         user = user or self.env.user
         claimable = {}
         for company, company_leads in leads.sudo().grouped("company_id").items():
@@ -1073,13 +1087,18 @@ class CrmFunnelAllocation(models.AbstractModel):
             figures = self._funnel_claim_capacity(user, company, force=force)
             if not figures["member"]:
                 continue
+            barred = self._funnel_barred(company_leads, company)
             for lead in company_leads:
-                reserved = self._funnel_reserved_for(lead, force, company)
+                reserved = self._funnel_reserved_for(lead, force, company, barred)
                 own = (
                     lead.funnel_discoverer_id == user
                     and lead.funnel_abandoned_by_id != user
                 )
-                if reserved not in (None, user.id):
+                if figures["limit_refusal"]:
+                    claimable[lead.id] = figures["limit_refusal"]
+                elif barred.get(lead.id, (None,))[0] == user.id:
+                    claimable[lead.id] = self._funnel_barred_refusal(lead, barred)
+                elif reserved not in (None, user.id):
                     claimable[lead.id] = self.env._(
                         "Reserved for %(rep)s, who discovered it, while they have room "
                         "for it.",
@@ -1251,16 +1270,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             lambda lead: barred.get(lead.id, (None,))[0] == user.id
         )
         if waiting:
-            raise UserError(
-                self.env._(
-                    "%(customers)s came back to the pool from you: you can claim it "
-                    "again from %(date)s. Other reps can claim it now.",
-                    customers=", ".join(waiting[:10].mapped("display_name")),
-                    date=self._funnel_format_date(
-                        max(barred[lead.id][1] for lead in waiting)
-                    ),
-                )
-            )
+            raise UserError(self._funnel_barred_refusal(waiting, barred))
         reserved = leads.filtered(
             lambda lead: (
                 self._funnel_reserved_for(lead, force, company, barred)
@@ -2058,6 +2068,16 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
 
     @api.model
+    def _funnel_barred_refusal(self, waiting, barred):
+        """Why the previous owner may not claim ``waiting`` yet (see ``_funnel_barred``)."""
+        return self.env._(
+            "%(customers)s came back to the pool from you: you can claim it "
+            "again from %(date)s. Other reps can claim it now.",
+            customers=", ".join(waiting[:10].mapped("display_name")),
+            date=self._funnel_format_date(max(barred[lead.id][1] for lead in waiting)),
+        )
+
+    @api.model
     def _funnel_barred(self, leads, company):
         """The previous owners waiting to take customers again:
         {lead id: (user id, until)} for the customers of ``leads`` whose latest
@@ -2088,12 +2108,13 @@ class CrmFunnelAllocation(models.AbstractModel):
         return barred
 
     @api.model
-    def _funnel_check_claim_limit(self, user, company, count):
-        """At most the company's number of claims a day per rep (每日领取上限), the day
-        being the rep's own (their time zone)."""
+    def _funnel_claim_limit_refusal(self, user, company, count):
+        """The daily claim limit (每日领取上限) of ``company`` for ``user``, the day being
+        the rep's own (their time zone): (how many more they may claim today, None
+        without a limit; why they may not claim ``count`` more, or None)."""
         limit = company.funnel_claim_daily_limit
         if not limit:
-            return
+            return None, None
         tz = pytz.timezone(user.tz or "UTC")
         local_today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
 
@@ -2101,37 +2122,45 @@ class CrmFunnelAllocation(models.AbstractModel):
             start = tz.localize(datetime.combine(day, time.min))
             return start.astimezone(pytz.utc).replace(tzinfo=None)
 
-        self.env["crm.funnel.assignment"].flush_model(["kind", "user_id", "date"])
+        self.env["crm.funnel.assignment"].flush_model(
+            ["kind", "user_id", "date", "company_id"]
+        )
         self.env.cr.execute(
             SQL(
                 """SELECT COUNT(*) FROM crm_funnel_assignment
-                    WHERE kind = 'claim' AND user_id = %s AND date >= %s""",
+                    WHERE kind = 'claim' AND user_id = %s AND date >= %s
+                      AND (company_id = %s OR company_id IS NULL)""",
                 user.id,
                 day_start(local_today),
+                company.id,
             )
         )
         claimed = self.env.cr.fetchone()[0]
-        if claimed + count <= limit:
-            return
-        if claimed < limit:
-            raise UserError(
-                self.env._(
-                    "You may claim %(limit)s customers a day and claimed %(claimed)s "
-                    "today: you can claim %(left)s more today, not %(count)s.",
-                    limit=limit,
-                    claimed=claimed,
-                    left=limit - claimed,
-                    count=count,
-                )
-            )
-        raise UserError(
-            self.env._(
-                "You claimed %(limit)s customers today, the most a rep claims in a day: "
-                "you can claim again tomorrow, %(date)s.",
+        left = max(limit - claimed, 0)
+        if count <= left:
+            return left, None
+        if left:
+            return left, self.env._(
+                "You may claim %(limit)s customers a day and claimed %(claimed)s "
+                "today: you can claim %(left)s more today, not %(count)s.",
                 limit=limit,
-                date=format_date(self.env, local_today + timedelta(days=1)),
+                claimed=claimed,
+                left=left,
+                count=count,
             )
+        return left, self.env._(
+            "You claimed %(limit)s customers today, the most a rep claims in a day: "
+            "you can claim again tomorrow, %(date)s.",
+            limit=limit,
+            date=format_date(self.env, local_today + timedelta(days=1)),
         )
+
+    @api.model
+    def _funnel_check_claim_limit(self, user, company, count):
+        """At most the company's number of claims a day per rep."""
+        _left, refusal = self._funnel_claim_limit_refusal(user, company, count)
+        if refusal:
+            raise UserError(refusal)
 
     @api.model
     def _funnel_lock_limits(self, users, company):

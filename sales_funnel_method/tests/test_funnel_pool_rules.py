@@ -342,6 +342,33 @@ class TestFunnelHandBackAndLock(FunnelPoolRulesCommon):
             self.Service._funnel_claim(returned, self.user_rep_2)
         self.assertEqual(returned.user_id, self.user_rep_2)
 
+    def test_the_previous_owner_sees_no_claim_while_waiting(self):
+        """The previous owner's wait hides their Claim and says until when; the
+        customer's discoverer waiting does not reserve it for them."""
+        self.company.funnel_return_bar_days = 5
+        handed = self._received(name="Handed back", funnel_discoverer_id=False)
+        discovered = self._received(name="Discovered")
+        discovered.funnel_discoverer_id = self.user_rep
+        with freeze_time(T0 + timedelta(days=1)):
+            self.Service.with_user(self.user_rep)._funnel_hand_back(
+                handed | discovered, "later"
+            )
+        with freeze_time(T0 + timedelta(days=3)):
+            for lead in handed | discovered:
+                as_rep = lead.with_user(self.user_rep)
+                self.assertFalse(as_rep.funnel_can_claim)
+                self.assertIn(
+                    "came back to the pool from you", as_rep.funnel_claim_refusal
+                )
+                with self.assertRaisesRegex(
+                    UserError, "came back to the pool from you"
+                ):
+                    self.Service.with_user(self.user_rep)._funnel_claim(as_rep)
+                # the others may claim it, the discoverer's customer included
+                other = lead.with_user(self.user_rep_2)
+                self.assertTrue(other.funnel_can_claim, lead.name)
+                self.assertFalse(other.funnel_claim_refusal)
+
     def test_abandoned_customers_keep_the_cool_down_for_everyone(self):
         self.company.funnel_return_bar_days = 5
         lead = self._received()
@@ -424,6 +451,26 @@ class TestFunnelClaimLimit(FunnelPoolRulesCommon):
         with freeze_time("2026-10-05 16:00:00"):  # a new day in Shanghai
             self.Service._funnel_claim(pool[3:5], self.user_rep)
         self.assertEqual(pool[3:5].user_id, self.user_rep)
+
+    @users("funnel_rep")
+    def test_the_claim_button_follows_the_limit(self):
+        """At the daily limit the pool offers no Claim, and says why, as the claim
+        would; another rep still has the button."""
+        self.company.funnel_claim_daily_limit = 1
+        pool = self._pool(2, grade="a", team=self.team_east)
+        Service = self.env["crm.funnel.allocation"]
+        mine = pool.with_user(self.env.user)
+        self.assertEqual(mine.mapped("funnel_can_claim"), [True, True])
+        Service._funnel_claim(mine[0])
+        mine.invalidate_recordset()
+        self.assertFalse(mine[1].funnel_can_claim)
+        self.assertIn("claim again tomorrow", mine[1].funnel_claim_refusal)
+        figures = Service.get_funnel_pool_capacity()
+        self.assertEqual(figures["capacity"], 0)
+        self.assertIn("claim again tomorrow", figures["message"])
+        with self.assertRaisesRegex(UserError, "claim again tomorrow"):
+            Service._funnel_claim(mine[1])
+        self.assertTrue(pool[1].with_user(self.user_rep_2).funnel_can_claim)
 
     def test_no_limit_by_default(self):
         pool = self._pool(5, grade="a", team=self.team_east)
