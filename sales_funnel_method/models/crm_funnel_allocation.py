@@ -2478,13 +2478,24 @@ class CrmFunnelAllocation(models.AbstractModel):
         }
 
     @api.model
+    def _funnel_duplicate_company(self, lead):
+        """The company whose customers ``lead`` is matched against: its own, when the
+        user works in it. The form's onchange sends whatever company a client puts
+        in the customer, and the matching runs as superuser: a company the user
+        does not work in is never searched, the current one is instead."""
+        company = lead.company_id
+        if company and (self.env.su or company in self.env.companies):
+            return company
+        return self.env.company
+
+    @api.model
     def _funnel_duplicate_candidate(self, lead, key, before=None):
         name = (lead.partner_name or "").strip()
         return {
             "key": key,
             "exclude": lead._origin.id or None,
             "before": before,
-            "company_id": lead.company_id.id or self.env.company.id,
+            "company_id": self._funnel_duplicate_company(lead).id,
             "name": name or None,
             "phone": lead.phone_sanitized or None,
             "email": lead.email_domain_criterion or None,
@@ -2518,7 +2529,7 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_duplicate_policy(self, lead):
-        return (lead.company_id or self.env.company).funnel_duplicate_check or "off"
+        return self._funnel_duplicate_company(lead).funnel_duplicate_check or "off"
 
     @api.model
     def _funnel_check_duplicates(self, leads):

@@ -210,3 +210,26 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
         (lead_a | lead_b).invalidate_recordset()
         leads = (lead_a | lead_b).with_user(rep).with_context(allowed_company_ids=both)
         self.assertEqual(leads.mapped("funnel_can_lock"), [False, True])
+
+    def test_the_duplicate_warning_stays_in_the_users_company(self):
+        """The form's duplicate warning searches the user's companies only, whatever
+        company the client puts in the new customer."""
+        (self.env.company | self.company_b).funnel_duplicate_check = "warn"
+        self._pool(
+            team=self.team_b,
+            company_id=self.company_b.id,
+            name="Secret deal B",
+            partner_name="Secret Steel B",
+        )
+        values = {
+            "name": "Probe",
+            "partner_name": "Secret Steel B",
+            "company_id": self.company_b.id,
+        }
+        probe = self.env["crm.lead"].with_user(self.user_rep).new(values)
+        self.assertFalse(probe._onchange_funnel_duplicates())
+        # in company B, its own rep is warned
+        warning = (
+            self.env["crm.lead"].with_user(self.rep_b).new(values)
+        )._onchange_funnel_duplicates()
+        self.assertIn("Secret deal B 0", warning["warning"]["message"])
