@@ -575,6 +575,42 @@ class TestFunnelMasking(FunnelPoolRulesCommon):
         # the server's own code reads the real values
         self.assertEqual(self.lead.with_user(self.user_rep).mobile, "+86 138 0013 8000")
 
+    def test_reps_cannot_group_by_masked_details(self):
+        """Grouping by a masked field would name the contact details as the groups'
+        keys: refused to the users who read them masked, with the reason."""
+        domain = [("id", "=", self.lead.id)]
+        for user in (self.user_rep, self.user_manager_east):
+            with self.subTest(user=user.login):
+                Lead = self.env["crm.lead"].with_user(user)
+                for fields_spec, groupby in (
+                    (["phone"], ["email_from"]),
+                    (["__count"], ["stage_id", "mobile"]),
+                    (["mobile:array_agg"], ["stage_id"]),
+                    (["numbers:max(phone_sanitized)"], ["stage_id"]),
+                ):
+                    with self.assertRaisesRegex(UserError, "masked for you"):
+                        Lead.web_read_group(domain, fields_spec, groupby)
+                with self.assertRaisesRegex(UserError, "group or total by Phone"):
+                    Lead.read_progress_bar(
+                        domain, "phone", {"field": "priority", "colors": {"0": "info"}}
+                    )
+                with self.assertRaisesRegex(UserError, "masked for you"):
+                    self.env["res.partner"].with_user(user).web_read_group(
+                        [("id", "=", self.contact_person.id)], ["email"], ["email"]
+                    )
+                # other groupings, and counting the values, still work
+                groups = Lead.web_read_group(
+                    domain, ["phone:count_distinct"], ["stage_id"]
+                )["groups"]
+                self.assertEqual(groups[0]["phone"], 1)
+        # the support group groups by them
+        groups = (
+            self.env["crm.lead"]
+            .with_user(self.user_support)
+            .web_read_group(domain, ["__count"], ["email_from"])["groups"]
+        )
+        self.assertEqual(groups[0]["email_from"], "zhang.wei@acme-steel.cn")
+
     def test_support_and_directors_always_see_them(self):
         for user in (self.user_support, self.user_director):
             with self.subTest(user=user.login):
@@ -602,6 +638,14 @@ class TestFunnelMasking(FunnelPoolRulesCommon):
 
     def test_nothing_is_masked_without_the_setting(self):
         self.company.funnel_mask_pool_contacts = False
+        groups = (
+            self.env["crm.lead"]
+            .with_user(self.user_rep)
+            .web_read_group([("id", "=", self.lead.id)], ["__count"], ["mobile"])[
+                "groups"
+            ]
+        )
+        self.assertEqual(groups[0]["mobile"], "+86 138 0013 8000")
         values = self._read(self.user_rep)
         self.assertEqual(values["mobile"], "+86 138 0013 8000")
         self.assertEqual(
