@@ -2590,6 +2590,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
         if not conflicts:
             return
+        # each catch on record, for the support group's figures
+        self.env["crm.funnel.duplicate"].sudo().create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "duplicate_of_id": found[:1].id,
+                    "user_id": self.env.uid,
+                    "mode": "warn",
+                    "company_id": self._funnel_duplicate_company(lead).id,
+                }
+                for lead, found in conflicts.items()
+            ]
+        )
         self._funnel_log_chatter(
             {
                 lead.id: Markup("<p>%s</p>")

@@ -823,6 +823,68 @@ class TestFunnelDuplicates(FunnelPoolRulesCommon):
         self.assertIn("Possible duplicate", lead.message_ids[0].body)
         self.assertIn("Rep Zhang", lead.message_ids[0].body)
 
+    def test_warned_duplicates_count_for_who_entered_them(self):
+        """Each duplicate the check warns of is on record, and counts in the support
+        group's figures for the member who entered it; a refused one is not."""
+        self.company.funnel_duplicate_check = "warn"
+        Lead = self.env["crm.lead"].with_user(self.user_support)
+        caught, fresh = Lead.create(
+            [
+                {
+                    "name": "Dup deal",
+                    "partner_name": "Acme Steel Ltd",
+                    "type": "opportunity",
+                },
+                {
+                    "name": "Fresh deal",
+                    "partner_name": "Zeta Works",
+                    "type": "opportunity",
+                },
+            ]
+        )
+        Duplicate = self.env["crm.funnel.duplicate"].with_user(self.user_support)
+        self.assertRecordValues(
+            Duplicate.search([("lead_id", "in", (caught | fresh).ids)]),
+            [
+                {
+                    "lead_id": caught.id,
+                    "duplicate_of_id": self.existing.id,
+                    "user_id": self.user_support.id,
+                    "mode": "warn",
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+
+        def caught_count():
+            self.env.flush_all()
+            rows = (
+                self.env["crm.funnel.report.support"]
+                .with_user(self.user_support)
+                ._read_group(
+                    [("user_id", "=", self.user_support.id)],
+                    [],
+                    ["duplicate_count:sum"],
+                )
+            )
+            return rows[0][0]
+
+        self.assertEqual(caught_count(), 1)
+        # refused: nothing is created, nothing is counted
+        self.company.funnel_duplicate_check = "refuse"
+        with self.assertRaises(UserError):
+            Lead.create(
+                {
+                    "name": "Dup again",
+                    "partner_name": "Acme Steel Ltd",
+                    "type": "opportunity",
+                }
+            )
+        self.assertEqual(caught_count(), 1)
+        # the record is the support group's and the directors'
+        with self.assertRaises(AccessError):
+            self.env["crm.funnel.duplicate"].with_user(self.user_rep).search([])
+
     def test_the_form_warns_before_saving(self):
         self.company.funnel_duplicate_check = "warn"
         Lead = self.env["crm.lead"].with_user(self.user_rep)
