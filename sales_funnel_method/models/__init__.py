@@ -6,6 +6,7 @@ from . import crm_funnel_move
 from . import crm_lead
 from . import crm_lost_reason
 from . import crm_funnel_assignment
+from . import crm_funnel_duplicate
 from . import crm_funnel_handover
 from . import crm_team
 from . import crm_team_member

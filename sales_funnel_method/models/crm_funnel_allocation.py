@@ -139,6 +139,22 @@ class CrmFunnelAllocation(models.AbstractModel):
         return any(user.has_group(group) for group in ALLOCATOR_GROUPS)
 
     @api.model
+    def _funnel_by_company(self, leads):
+        """``leads`` by the company they belong to (the current one for those of
+        no company): {company: leads}."""
+        by_company = defaultdict(lambda: self.env["crm.lead"])
+        for lead in leads:
+            by_company[lead.sudo().company_id or self.env.company] |= lead
+        return by_company
+
+    @api.model
+    def _funnel_check_lead_companies(self, leads):
+        """Before the service acts as superuser on customers a client names: each of
+        them belongs to a company the user works in (``_funnel_check_company``)."""
+        for company in leads.sudo().company_id:
+            self._funnel_check_company(company)
+
+    @api.model
     def _funnel_check_company(self, company):
         """The wizards act in a company the user works in, whatever a client sends."""
         if self.env.su or company in self.env.companies:
@@ -1025,7 +1041,8 @@ class CrmFunnelAllocation(models.AbstractModel):
 
         :return: {"member": whether they are in the company's sales force, "idle",
             "quota", "holdings", "capacity", "room" (with their own discoveries),
-            "message": the same in words}
+            both within the daily claim limit, "message": the same in words,
+            "limit_refusal": why the daily claim limit stops them, or None}
         """
         user = user or self.env.user
         company = company or self.env.company
@@ -1043,14 +1060,25 @@ class CrmFunnelAllocation(models.AbstractModel):
                     "Members of a sales team claim customers here. The support group and "
                     "directors allocate them with Allocate the Pool."
                 ),
+                "limit_refusal": None,
             }
         capacity = 0 if rep["idle"] else max(rep["quota"] - rep["holdings"], 0)
         room = max(self._funnel_discoverer_room(rep, company), 0)
+        # the claim's own daily limit (see _funnel_claim)
+        left, limit_refusal = (
+            (None, None)
+            if rep["idle"]
+            else self._funnel_claim_limit_refusal(user, company, 1)
+        )
+        if left is not None:
+            capacity, room = min(capacity, left), min(room, left)
         if rep["idle"]:
             message = self.env._(
                 "You are set to receive no customers (a rep on leave, say): ask the "
                 "support group to change it in Reps & Quotas first."
             )
+        elif limit_refusal:
+            message = limit_refusal
         elif capacity:
             message = self.env._(
                 "You hold %(holdings)s customers for a quota of %(quota)s: you can claim "
@@ -1074,14 +1102,16 @@ class CrmFunnelAllocation(models.AbstractModel):
             "capacity": capacity,
             "room": room,
             "message": message,
+            "limit_refusal": limit_refusal,
         }
 
     @api.model
     def _funnel_claimable(self, leads, user=None):
         """Whether ``user`` may claim each of the pool customers ``leads`` now, by
-        the rules of ``_funnel_claim``: {lead id: None when they may, else why
-        not}. A user outside the sales force gets nothing: the pool screen says
-        who claims."""
+        the rules of ``_funnel_claim`` in its order (the daily limit, the previous
+        owner's wait, the discoverer's reservation, the capacity), with its
+        messages: {lead id: None when they may, else why not}. A user outside the
+        sales force gets nothing: the pool screen says who claims."""
         user = user or self.env.user
         claimable = {}
         for company, company_leads in leads.sudo().grouped("company_id").items():
@@ -1090,13 +1120,18 @@ class CrmFunnelAllocation(models.AbstractModel):
             figures = self._funnel_claim_capacity(user, company, force=force)
             if not figures["member"]:
                 continue
+            barred = self._funnel_barred(company_leads, company)
             for lead in company_leads:
-                reserved = self._funnel_reserved_for(lead, force, company)
+                reserved = self._funnel_reserved_for(lead, force, company, barred)
                 own = (
                     lead.funnel_discoverer_id == user
                     and lead.funnel_abandoned_by_id != user
                 )
-                if reserved not in (None, user.id):
+                if figures["limit_refusal"]:
+                    claimable[lead.id] = figures["limit_refusal"]
+                elif barred.get(lead.id, (None,))[0] == user.id:
+                    claimable[lead.id] = self._funnel_barred_refusal(lead, barred)
+                elif reserved not in (None, user.id):
                     claimable[lead.id] = self.env._(
                         "Reserved for %(rep)s, who discovered it, while they have room "
                         "for it.",
@@ -1268,16 +1303,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             lambda lead: barred.get(lead.id, (None,))[0] == user.id
         )
         if waiting:
-            raise UserError(
-                self.env._(
-                    "%(customers)s came back to the pool from you: you can claim it "
-                    "again from %(date)s. Other reps can claim it now.",
-                    customers=", ".join(waiting[:10].mapped("display_name")),
-                    date=self._funnel_format_date(
-                        max(barred[lead.id][1] for lead in waiting)
-                    ),
-                )
-            )
+            raise UserError(self._funnel_barred_refusal(waiting, barred))
         reserved = leads.filtered(
             lambda lead: (
                 self._funnel_reserved_for(lead, force, company, barred)
@@ -2027,6 +2053,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             raise UserError(
                 self.env._("Say why you hand these customers back to the pool.")
             )
+        self._funnel_check_lead_companies(leads)
         leads = leads.sudo()
         allocator = self._funnel_is_allocator()
         foreign = leads.filtered(
@@ -2074,6 +2101,16 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
 
     @api.model
+    def _funnel_barred_refusal(self, waiting, barred):
+        """Why the previous owner may not claim ``waiting`` yet (see ``_funnel_barred``)."""
+        return self.env._(
+            "%(customers)s came back to the pool from you: you can claim it "
+            "again from %(date)s. Other reps can claim it now.",
+            customers=", ".join(waiting[:10].mapped("display_name")),
+            date=self._funnel_format_date(max(barred[lead.id][1] for lead in waiting)),
+        )
+
+    @api.model
     def _funnel_barred(self, leads, company):
         """The previous owners waiting to take customers again:
         {lead id: (user id, until)} for the customers of ``leads`` whose latest
@@ -2104,12 +2141,13 @@ class CrmFunnelAllocation(models.AbstractModel):
         return barred
 
     @api.model
-    def _funnel_check_claim_limit(self, user, company, count):
-        """At most the company's number of claims a day per rep (每日领取上限), the day
-        being the rep's own (their time zone)."""
+    def _funnel_claim_limit_refusal(self, user, company, count):
+        """The daily claim limit (每日领取上限) of ``company`` for ``user``, the day being
+        the rep's own (their time zone): (how many more they may claim today, None
+        without a limit; why they may not claim ``count`` more, or None)."""
         limit = company.funnel_claim_daily_limit
         if not limit:
-            return
+            return None, None
         tz = pytz.timezone(user.tz or "UTC")
         local_today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
 
@@ -2117,37 +2155,45 @@ class CrmFunnelAllocation(models.AbstractModel):
             start = tz.localize(datetime.combine(day, time.min))
             return start.astimezone(pytz.utc).replace(tzinfo=None)
 
-        self.env["crm.funnel.assignment"].flush_model(["kind", "user_id", "date"])
+        self.env["crm.funnel.assignment"].flush_model(
+            ["kind", "user_id", "date", "company_id"]
+        )
         self.env.cr.execute(
             SQL(
                 """SELECT COUNT(*) FROM crm_funnel_assignment
-                    WHERE kind = 'claim' AND user_id = %s AND date >= %s""",
+                    WHERE kind = 'claim' AND user_id = %s AND date >= %s
+                      AND (company_id = %s OR company_id IS NULL)""",
                 user.id,
                 day_start(local_today),
+                company.id,
             )
         )
         claimed = self.env.cr.fetchone()[0]
-        if claimed + count <= limit:
-            return
-        if claimed < limit:
-            raise UserError(
-                self.env._(
-                    "You may claim %(limit)s customers a day and claimed %(claimed)s "
-                    "today: you can claim %(left)s more today, not %(count)s.",
-                    limit=limit,
-                    claimed=claimed,
-                    left=limit - claimed,
-                    count=count,
-                )
-            )
-        raise UserError(
-            self.env._(
-                "You claimed %(limit)s customers today, the most a rep claims in a day: "
-                "you can claim again tomorrow, %(date)s.",
+        left = max(limit - claimed, 0)
+        if count <= left:
+            return left, None
+        if left:
+            return left, self.env._(
+                "You may claim %(limit)s customers a day and claimed %(claimed)s "
+                "today: you can claim %(left)s more today, not %(count)s.",
                 limit=limit,
-                date=format_date(self.env, local_today + timedelta(days=1)),
+                claimed=claimed,
+                left=left,
+                count=count,
             )
+        return left, self.env._(
+            "You claimed %(limit)s customers today, the most a rep claims in a day: "
+            "you can claim again tomorrow, %(date)s.",
+            limit=limit,
+            date=format_date(self.env, local_today + timedelta(days=1)),
         )
+
+    @api.model
+    def _funnel_check_claim_limit(self, user, company, count):
+        """At most the company's number of claims a day per rep."""
+        _left, refusal = self._funnel_claim_limit_refusal(user, company, count)
+        if refusal:
+            raise UserError(refusal)
 
     @api.model
     def _funnel_lock_limits(self, users, company):
@@ -2164,21 +2210,25 @@ class CrmFunnelAllocation(models.AbstractModel):
         return limits
 
     @api.model
-    def _funnel_locked_counts(self, user_ids):
-        """Customers each user holds locked: {user id: count}."""
+    def _funnel_locked_counts(self, user_ids, company=None):
+        """Customers each user holds locked: {user id: count}; with ``company``,
+        those of that company (and of no company, which count in each)."""
         if not user_ids:
             return {}
         self.env["crm.lead"].flush_model(
-            ["active", "user_id", "funnel_layer", "funnel_locked"]
+            ["active", "user_id", "funnel_layer", "funnel_locked", "company_id"]
         )
         self.env.cr.execute(
             SQL(
                 """SELECT user_id, COUNT(*) FROM crm_lead
                     WHERE active AND funnel_locked AND user_id = ANY(%s)
-                      AND funnel_layer = ANY(%s)
+                      AND funnel_layer = ANY(%s) %s
                  GROUP BY user_id""",
                 list(user_ids),
                 list(HOLDING_LAYERS),
+                SQL("AND (company_id = %s OR company_id IS NULL)", company.id)
+                if company
+                else SQL(),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -2211,6 +2261,7 @@ class CrmFunnelAllocation(models.AbstractModel):
         the support group and the directors.
         """
         user = self.env.user
+        self._funnel_check_lead_companies(leads)
         leads = leads.sudo()
         if lock:
             wrong = leads.filtered(
@@ -2229,27 +2280,28 @@ class CrmFunnelAllocation(models.AbstractModel):
                     )
                 )
             changed = leads.filtered(lambda lead: not lead.funnel_locked)
-            company = leads.company_id[:1] or self.env.company
             # two locks at once by one rep must not pass the limit together
             self._funnel_lock_reps([user.id])
-            limit = self._funnel_lock_limits(user, company).get(user.id, 0)
-            if not limit:
-                raise UserError(
-                    self.env._(
-                        "Locking customers is off for you: the company's limit and your "
-                        "own in Reps & Quotas are 0."
+            # the limit is each company's: so is the count of what is locked there
+            for company, company_leads in self._funnel_by_company(leads).items():
+                limit = self._funnel_lock_limits(user, company).get(user.id, 0)
+                if not limit:
+                    raise UserError(
+                        self.env._(
+                            "Locking customers is off for you: the company's limit and "
+                            "your own in Reps & Quotas are 0."
+                        )
                     )
-                )
-            locked = self._funnel_locked_counts([user.id]).get(user.id, 0)
-            if locked + len(changed) > limit:
-                raise UserError(
-                    self.env._(
-                        "You may lock %(limit)s customers and have locked %(count)s: "
-                        "unlock one first.",
-                        limit=limit,
-                        count=locked,
+                locked = self._funnel_locked_counts([user.id], company).get(user.id, 0)
+                if locked + len(company_leads & changed) > limit:
+                    raise UserError(
+                        self.env._(
+                            "You may lock %(limit)s customers and have locked %(count)s: "
+                            "unlock one first.",
+                            limit=limit,
+                            count=locked,
+                        )
                     )
-                )
             text = self.env._(
                 "Locked by %(user)s: it does not return to the pool automatically.",
                 user=user.name,
@@ -2459,13 +2511,24 @@ class CrmFunnelAllocation(models.AbstractModel):
         }
 
     @api.model
+    def _funnel_duplicate_company(self, lead):
+        """The company whose customers ``lead`` is matched against: its own, when the
+        user works in it. The form's onchange sends whatever company a client puts
+        in the customer, and the matching runs as superuser: a company the user
+        does not work in is never searched, the current one is instead."""
+        company = lead.company_id
+        if company and (self.env.su or company in self.env.companies):
+            return company
+        return self.env.company
+
+    @api.model
     def _funnel_duplicate_candidate(self, lead, key, before=None):
         name = (lead.partner_name or "").strip()
         return {
             "key": key,
             "exclude": lead._origin.id or None,
             "before": before,
-            "company_id": lead.company_id.id or self.env.company.id,
+            "company_id": self._funnel_duplicate_company(lead).id,
             "name": name or None,
             "phone": lead.phone_sanitized or None,
             "email": lead.email_domain_criterion or None,
@@ -2499,7 +2562,7 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_duplicate_policy(self, lead):
-        return (lead.company_id or self.env.company).funnel_duplicate_check or "off"
+        return self._funnel_duplicate_company(lead).funnel_duplicate_check or "off"
 
     @api.model
     def _funnel_check_duplicates(self, leads):
@@ -2560,6 +2623,19 @@ class CrmFunnelAllocation(models.AbstractModel):
         )
         if not conflicts:
             return
+        # each catch on record, for the support group's figures
+        self.env["crm.funnel.duplicate"].sudo().create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "duplicate_of_id": found[:1].id,
+                    "user_id": self.env.uid,
+                    "mode": "warn",
+                    "company_id": self._funnel_duplicate_company(lead).id,
+                }
+                for lead, found in conflicts.items()
+            ]
+        )
         self._funnel_log_chatter(
             {
                 lead.id: Markup("<p>%s</p>")

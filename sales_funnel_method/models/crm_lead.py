@@ -9,7 +9,7 @@ from odoo.tools.sql import create_index
 
 from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
-from .masked_fields import MaskedEmail, MaskedPhone
+from .masked_fields import MaskedEmail, MaskedPhone, check_masked_grouping
 
 # My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
@@ -436,15 +436,16 @@ class CrmLead(models.Model):
                 and not lead.funnel_locked
             )
         )
-        limit = (
-            service._funnel_lock_limits(self.env.user, self.env.company).get(
+        # the limit is the customer's company's
+        limits = {}
+        for company in (mine.company_id | self.env.company) if mine else ():
+            limits[company] = service._funnel_lock_limits(self.env.user, company).get(
                 self.env.uid, 0
             )
-            if mine
-            else 0
-        )
         for lead in self:
-            lead.funnel_can_lock = bool(limit) and lead in mine
+            lead.funnel_can_lock = lead in mine and bool(
+                limits.get(lead.company_id or self.env.company)
+            )
 
     @api.depends("user_id", "funnel_layer", "company_id")
     @api.depends_context("uid", "company")
@@ -793,6 +794,22 @@ class CrmLead(models.Model):
                 }
             }
         return None
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        # the groups would name the masked contact details (see masked_fields)
+        check_masked_grouping(self, groupby, fields)
+        return super().read_group(
+            domain,
+            fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )
 
     def _message_get_suggested_recipients(self):
         # a pool customer's address is not offered to a rep who does not hold it

@@ -213,7 +213,7 @@ class CrmTeamMember(models.Model):
         service = self.env["crm.funnel.allocation"]
         users = self.user_id
         limits = service._funnel_lock_limits(users, self.env.company)
-        locked = service._funnel_locked_counts(users.ids)
+        locked = service._funnel_locked_counts(users.ids, self.env.company)
         returned = service._funnel_returned_counts(users.ids)
         for member in self:
             uid = member.user_id.id

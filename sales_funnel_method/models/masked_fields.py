@@ -6,8 +6,12 @@ until they hold it, so that nobody works the pool outside the system. The
 fields below are Odoo's own, redefined with a type that masks the value where
 Odoo hands it to a user: ``read`` and ``search_read`` (RPC), the web client's
 ``web_read`` and ``web_search_read`` (form, list, kanban, the chatter's
-partner cards), and export. Server code reading the attribute
-(``lead.phone``) still gets the real value: the duplicate check, mails, merges.
+partner cards), and export. Grouping by them (``read_group``, hence the web
+client's ``web_read_group`` and ``read_progress_bar``), which would hand the real
+values over as group keys, is refused to the users who read them masked
+(``check_masked_grouping``). Server code reading the attribute (``lead.phone``)
+or grouping in Python (``_read_group``) still gets the real value: the duplicate
+check, mails, merges.
 
 Whether a record is masked for the current user is its ``funnel_contact_masked``
 field, computed once for a whole batch by the allocation service.
@@ -16,6 +20,7 @@ field, computed once for a whole batch by the allocation service.
 import re
 
 from odoo import fields
+from odoo.exceptions import UserError
 
 EMAIL_PATTERN = re.compile(r"([^\s<>\"',;:@]+)@([^\s<>\"',;:@]+)")
 
@@ -62,3 +67,42 @@ class MaskedEmail(_MaskedChar):
     """An email address (or several) masked for the users ``funnel_contact_masked`` says."""
 
     _funnel_mask = staticmethod(mask_email)
+
+
+# aggregates that say nothing of the values themselves
+HARMLESS_AGGREGATES = ("count", "count_distinct")
+
+
+def _grouping_fields(groupby, aggregates):
+    """The field names ``read_group`` groups by or aggregates with a function that
+    returns the values (``array_agg``, ``max``, ...)."""
+    for spec in [groupby] if isinstance(groupby, str) else groupby or ():
+        yield spec.split(":")[0].split(".")[0]
+    for spec in aggregates or ():
+        name, _sep, function = spec.partition(":")
+        if "(" in function:  # name:function(field)
+            function, _sep, name = function.rstrip(")").partition("(")
+        if function and function not in HARMLESS_AGGREGATES:
+            yield name
+
+
+def check_masked_grouping(records, groupby, aggregates=()):
+    """Refuse ``read_group`` by a masked field of ``records``'s model to a user who
+    reads pool customers' contact details masked: its groups would name them."""
+    env = records.env
+    masked = [
+        records._fields[name]
+        for name in _grouping_fields(groupby, aggregates)
+        if isinstance(records._fields.get(name), _MaskedChar)
+    ]
+    if not masked or not env["crm.funnel.allocation"]._funnel_masks_contacts(
+        env.companies | env.company
+    ):
+        return
+    raise UserError(
+        env._(
+            "You cannot group or total by %(field)s: the contact details of the "
+            "pool's customers are masked for you until you hold them.",
+            field=masked[0]._description_string(env),
+        )
+    )

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .masked_fields import MaskedEmail, MaskedPhone
+from .masked_fields import MaskedEmail, MaskedPhone, check_masked_grouping
 
 
 class ResPartner(models.Model):
@@ -26,3 +26,19 @@ class ResPartner(models.Model):
         masked = self.env["crm.funnel.allocation"]._funnel_masked_partners(self)
         for partner in self:
             partner.funnel_contact_masked = partner in masked
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        # the groups would name the masked contact details (see masked_fields)
+        check_masked_grouping(self, groupby, fields)
+        return super().read_group(
+            domain,
+            fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )

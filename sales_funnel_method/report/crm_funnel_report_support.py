@@ -15,8 +15,9 @@ class CrmFunnelReportSupport(models.Model):
     - Customers allocated: assignments to a rep the member made, by the fat-first
       allocation or directly.
     - Hand-overs done: the leaving reps' hand-overs the member ran.
-    - Duplicates caught: what ``_funnel_duplicates_sql`` returns (nothing until the
-      duplicate check records its catches).
+    - Duplicates caught: the new customers the member entered (created or
+      imported) that the duplicate check warned of (``crm.funnel.duplicate``).
+      A customer the check refuses is not created, and its catch is not counted.
 
     Members are the users of the Support Group; the figures come from the move
     history, the grade's tracking, the assignments and the hand-overs.
@@ -46,6 +47,7 @@ class CrmFunnelReportSupport(models.Model):
             "company_id",
         ],
         "crm.funnel.handover": ["date", "done_by_id", "company_id"],
+        "crm.funnel.duplicate": ["date", "user_id", "company_id"],
         "crm.lead": ["company_id"],
     }
 
@@ -70,14 +72,9 @@ class CrmFunnelReportSupport(models.Model):
 
     def _funnel_duplicates_sql(self):
         """The duplicates the support group caught (查重): rows (id, date, user_id,
-        company_id) of one catch each, ``user_id`` the member who caught it.
-
-        The hook of the duplicate check: none is recorded yet, so none is counted.
-        """
-        return SQL(
-            "SELECT NULL::int AS id, NULL::timestamp AS date, NULL::int AS user_id, "
-            "NULL::int AS company_id WHERE FALSE"
-        )
+        company_id) of one catch each, ``user_id`` the member who entered the
+        customer the duplicate check warned of."""
+        return SQL("SELECT id, date, user_id, company_id FROM crm_funnel_duplicate")
 
     def _query(self):
         module, name = SUPPORT_GROUP

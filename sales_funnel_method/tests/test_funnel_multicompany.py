@@ -132,3 +132,104 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
             self.env["crm.funnel.report.move"].with_user(
                 self.user_director
             ).with_company(self.company_b).search([])
+
+    def test_hand_back_and_unlock_stay_in_the_users_companies(self):
+        """The support group and directors hand back and unlock customers of their
+        own companies only, whatever ids a client sends."""
+        self.company_b.funnel_lock_limit = 1
+        held_b, locked_b = self._create_customers(
+            2,
+            layer="contacted",
+            user=self.rep_b,
+            team=self.team_b,
+            company_id=self.company_b.id,
+        )
+        self.Service.with_user(self.rep_b)._funnel_lock(locked_b)
+        self.assertTrue(locked_b.funnel_locked)
+        for user in (self.user_support, self.user_director):
+            with self.subTest(user=user.login):
+                Service = self.Service.with_user(user)
+                with self.assertRaises(AccessError):
+                    Service._funnel_hand_back(held_b, "not yours")
+                with self.assertRaises(AccessError):
+                    self.env["crm.funnel.handback.wizard"].with_user(user).create(
+                        {"lead_ids": held_b.ids, "reason": "not yours"}
+                    ).action_hand_back()
+                with self.assertRaises(AccessError):
+                    Service._funnel_lock(locked_b, lock=False)
+        self.assertEqual(held_b.user_id, self.rep_b)
+        self.assertTrue(locked_b.funnel_locked)
+        # in their own company they still do
+        director_b = mail_new_test_user(
+            self.env,
+            login="funnel_director_b2",
+            name="Director B",
+            company_id=self.company_b.id,
+            company_ids=[Command.set(self.company_b.ids)],
+            groups="sales_funnel_method.sales_funnel_method_group_director",
+        )
+        self.Service.with_user(director_b)._funnel_lock(locked_b, lock=False)
+        self.assertFalse(locked_b.funnel_locked)
+
+    def test_the_lock_limit_is_each_companys(self):
+        """A rep working in two companies locks up to each company's limit there,
+        and the Lock button follows the customer's company."""
+        rep = mail_new_test_user(
+            self.env,
+            login="funnel_rep_ab",
+            name="Rep AB",
+            company_id=self.env.company.id,
+            company_ids=[Command.set((self.env.company | self.company_b).ids)],
+            groups="sales_funnel_method.sales_funnel_method_group_rep",
+        )
+        # a team of no company is a team in each of them
+        team = self.env["crm.team"].create(
+            {
+                "name": "Team Everywhere",
+                "company_id": False,
+                "crm_team_member_ids": [Command.create({"user_id": rep.id})],
+            }
+        )
+        self.env.company.funnel_lock_limit = 1
+        self.company_b.funnel_lock_limit = 1
+        lead_a = self._create_customers(
+            layer="contacted", user=rep, team=team, company_id=self.env.company.id
+        )
+        lead_b = self._create_customers(
+            layer="contacted", user=rep, team=team, company_id=self.company_b.id
+        )
+        both = (self.env.company | self.company_b).ids
+        Service = self.Service.with_user(rep).with_context(allowed_company_ids=both)
+        Service._funnel_lock(lead_b)
+        Service._funnel_lock(lead_a)
+        self.assertTrue(lead_a.funnel_locked and lead_b.funnel_locked)
+        # locking is off in company A: the button of company B's customer stays
+        self.env.company.funnel_lock_limit = 0
+        Service._funnel_lock(lead_b, lock=False)
+        Service._funnel_lock(lead_a, lock=False)
+        (lead_a | lead_b).invalidate_recordset()
+        leads = (lead_a | lead_b).with_user(rep).with_context(allowed_company_ids=both)
+        self.assertEqual(leads.mapped("funnel_can_lock"), [False, True])
+
+    def test_the_duplicate_warning_stays_in_the_users_company(self):
+        """The form's duplicate warning searches the user's companies only, whatever
+        company the client puts in the new customer."""
+        (self.env.company | self.company_b).funnel_duplicate_check = "warn"
+        self._pool(
+            team=self.team_b,
+            company_id=self.company_b.id,
+            name="Secret deal B",
+            partner_name="Secret Steel B",
+        )
+        values = {
+            "name": "Probe",
+            "partner_name": "Secret Steel B",
+            "company_id": self.company_b.id,
+        }
+        probe = self.env["crm.lead"].with_user(self.user_rep).new(values)
+        self.assertFalse(probe._onchange_funnel_duplicates())
+        # in company B, its own rep is warned
+        warning = (
+            self.env["crm.lead"].with_user(self.rep_b).new(values)
+        )._onchange_funnel_duplicates()
+        self.assertIn("Secret deal B 0", warning["warning"]["message"])

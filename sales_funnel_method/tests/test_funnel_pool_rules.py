@@ -343,6 +343,33 @@ class TestFunnelHandBackAndLock(FunnelPoolRulesCommon):
             self.Service._funnel_claim(returned, self.user_rep_2)
         self.assertEqual(returned.user_id, self.user_rep_2)
 
+    def test_the_previous_owner_sees_no_claim_while_waiting(self):
+        """The previous owner's wait hides their Claim and says until when; the
+        customer's discoverer waiting does not reserve it for them."""
+        self.company.funnel_return_bar_days = 5
+        handed = self._received(name="Handed back", funnel_discoverer_id=False)
+        discovered = self._received(name="Discovered")
+        discovered.funnel_discoverer_id = self.user_rep
+        with freeze_time(T0 + timedelta(days=1)):
+            self.Service.with_user(self.user_rep)._funnel_hand_back(
+                handed | discovered, "later"
+            )
+        with freeze_time(T0 + timedelta(days=3)):
+            for lead in handed | discovered:
+                as_rep = lead.with_user(self.user_rep)
+                self.assertFalse(as_rep.funnel_can_claim)
+                self.assertIn(
+                    "came back to the pool from you", as_rep.funnel_claim_refusal
+                )
+                with self.assertRaisesRegex(
+                    UserError, "came back to the pool from you"
+                ):
+                    self.Service.with_user(self.user_rep)._funnel_claim(as_rep)
+                # the others may claim it, the discoverer's customer included
+                other = lead.with_user(self.user_rep_2)
+                self.assertTrue(other.funnel_can_claim, lead.name)
+                self.assertFalse(other.funnel_claim_refusal)
+
     def test_abandoned_customers_keep_the_cool_down_for_everyone(self):
         self.company.funnel_return_bar_days = 5
         lead = self._received()
@@ -425,6 +452,26 @@ class TestFunnelClaimLimit(FunnelPoolRulesCommon):
         with freeze_time("2026-10-05 16:00:00"):  # a new day in Shanghai
             self.Service._funnel_claim(pool[3:5], self.user_rep)
         self.assertEqual(pool[3:5].user_id, self.user_rep)
+
+    @users("funnel_rep")
+    def test_the_claim_button_follows_the_limit(self):
+        """At the daily limit the pool offers no Claim, and says why, as the claim
+        would; another rep still has the button."""
+        self.company.funnel_claim_daily_limit = 1
+        pool = self._pool(2, grade="a", team=self.team_east)
+        Service = self.env["crm.funnel.allocation"]
+        mine = pool.with_user(self.env.user)
+        self.assertEqual(mine.mapped("funnel_can_claim"), [True, True])
+        Service._funnel_claim(mine[0])
+        mine.invalidate_recordset()
+        self.assertFalse(mine[1].funnel_can_claim)
+        self.assertIn("claim again tomorrow", mine[1].funnel_claim_refusal)
+        figures = Service.get_funnel_pool_capacity()
+        self.assertEqual(figures["capacity"], 0)
+        self.assertIn("claim again tomorrow", figures["message"])
+        with self.assertRaisesRegex(UserError, "claim again tomorrow"):
+            Service._funnel_claim(mine[1])
+        self.assertTrue(pool[1].with_user(self.user_rep_2).funnel_can_claim)
 
     def test_no_limit_by_default(self):
         pool = self._pool(5, grade="a", team=self.team_east)
@@ -529,6 +576,42 @@ class TestFunnelMasking(FunnelPoolRulesCommon):
         # the server's own code reads the real values
         self.assertEqual(self.lead.with_user(self.user_rep).mobile, "+86 138 0013 8000")
 
+    def test_reps_cannot_group_by_masked_details(self):
+        """Grouping by a masked field would name the contact details as the groups'
+        keys: refused to the users who read them masked, with the reason."""
+        domain = [("id", "=", self.lead.id)]
+        for user in (self.user_rep, self.user_manager_east):
+            with self.subTest(user=user.login):
+                Lead = self.env["crm.lead"].with_user(user)
+                for fields_spec, groupby in (
+                    (["phone"], ["email_from"]),
+                    (["__count"], ["stage_id", "mobile"]),
+                    (["mobile:array_agg"], ["stage_id"]),
+                    (["numbers:max(phone_sanitized)"], ["stage_id"]),
+                ):
+                    with self.assertRaisesRegex(UserError, "masked for you"):
+                        Lead.web_read_group(domain, fields_spec, groupby)
+                with self.assertRaisesRegex(UserError, "group or total by Phone"):
+                    Lead.read_progress_bar(
+                        domain, "phone", {"field": "priority", "colors": {"0": "info"}}
+                    )
+                with self.assertRaisesRegex(UserError, "masked for you"):
+                    self.env["res.partner"].with_user(user).web_read_group(
+                        [("id", "=", self.contact_person.id)], ["email"], ["email"]
+                    )
+                # other groupings, and counting the values, still work
+                groups = Lead.web_read_group(
+                    domain, ["phone:count_distinct"], ["stage_id"]
+                )["groups"]
+                self.assertEqual(groups[0]["phone"], 1)
+        # the support group groups by them
+        groups = (
+            self.env["crm.lead"]
+            .with_user(self.user_support)
+            .web_read_group(domain, ["__count"], ["email_from"])["groups"]
+        )
+        self.assertEqual(groups[0]["email_from"], "zhang.wei@acme-steel.cn")
+
     def test_support_and_directors_always_see_them(self):
         for user in (self.user_support, self.user_director):
             with self.subTest(user=user.login):
@@ -556,6 +639,14 @@ class TestFunnelMasking(FunnelPoolRulesCommon):
 
     def test_nothing_is_masked_without_the_setting(self):
         self.company.funnel_mask_pool_contacts = False
+        groups = (
+            self.env["crm.lead"]
+            .with_user(self.user_rep)
+            .web_read_group([("id", "=", self.lead.id)], ["__count"], ["mobile"])[
+                "groups"
+            ]
+        )
+        self.assertEqual(groups[0]["mobile"], "+86 138 0013 8000")
         values = self._read(self.user_rep)
         self.assertEqual(values["mobile"], "+86 138 0013 8000")
         self.assertEqual(
@@ -732,6 +823,68 @@ class TestFunnelDuplicates(FunnelPoolRulesCommon):
         self.assertFalse(lead.funnel_discoverer_id)
         self.assertIn("Possible duplicate", lead.message_ids[0].body)
         self.assertIn("Rep Zhang", lead.message_ids[0].body)
+
+    def test_warned_duplicates_count_for_who_entered_them(self):
+        """Each duplicate the check warns of is on record, and counts in the support
+        group's figures for the member who entered it; a refused one is not."""
+        self.company.funnel_duplicate_check = "warn"
+        Lead = self.env["crm.lead"].with_user(self.user_support)
+        caught, fresh = Lead.create(
+            [
+                {
+                    "name": "Dup deal",
+                    "partner_name": "Acme Steel Ltd",
+                    "type": "opportunity",
+                },
+                {
+                    "name": "Fresh deal",
+                    "partner_name": "Zeta Works",
+                    "type": "opportunity",
+                },
+            ]
+        )
+        Duplicate = self.env["crm.funnel.duplicate"].with_user(self.user_support)
+        self.assertRecordValues(
+            Duplicate.search([("lead_id", "in", (caught | fresh).ids)]),
+            [
+                {
+                    "lead_id": caught.id,
+                    "duplicate_of_id": self.existing.id,
+                    "user_id": self.user_support.id,
+                    "mode": "warn",
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+
+        def caught_count():
+            self.env.flush_all()
+            rows = (
+                self.env["crm.funnel.report.support"]
+                .with_user(self.user_support)
+                ._read_group(
+                    [("user_id", "=", self.user_support.id)],
+                    [],
+                    ["duplicate_count:sum"],
+                )
+            )
+            return rows[0][0]
+
+        self.assertEqual(caught_count(), 1)
+        # refused: nothing is created, nothing is counted
+        self.company.funnel_duplicate_check = "refuse"
+        with self.assertRaises(UserError):
+            Lead.create(
+                {
+                    "name": "Dup again",
+                    "partner_name": "Acme Steel Ltd",
+                    "type": "opportunity",
+                }
+            )
+        self.assertEqual(caught_count(), 1)
+        # the record is the support group's and the directors'
+        with self.assertRaises(AccessError):
+            self.env["crm.funnel.duplicate"].with_user(self.user_rep).search([])
 
     def test_the_form_warns_before_saving(self):
         self.company.funnel_duplicate_check = "warn"
