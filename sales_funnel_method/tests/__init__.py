@@ -24,3 +24,4 @@ from . import test_funnel_pool_rules
 from . import test_funnel_targets
 from . import test_funnel_rankings
 from . import test_funnel_assessment_ui
+from . import test_funnel_history_performance
