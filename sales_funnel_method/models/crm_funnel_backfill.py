@@ -48,6 +48,9 @@ class CrmFunnelMove(models.Model):
         )
         stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         now = self.env.cr.now()
+        # the statement sorts every customer's path three times: in memory, not
+        # on disk (PostgreSQL's 4 MB), for the rest of this one-off transaction
+        self.env.cr.execute("SET LOCAL work_mem = '64MB'")
         self.env.cr.execute(
             SQL(
                 """
@@ -61,12 +64,14 @@ class CrmFunnelMove(models.Model):
                 -- Odoo's tracking of the stage, with the user who wrote it
                 SELECT message.res_id AS lead_id, message.date, message.id AS message_id,
                        value.old_value_integer AS old_stage, value.new_value_integer AS new_stage,
-                       (SELECT author.id FROM res_users author
-                         WHERE author.partner_id = message.author_id
-                      ORDER BY author.id LIMIT 1) AS author
+                       author.id AS author, target.user_id, target.team_id, target.company_id,
+                       target.lost_reason_id, target.date_last_stage_update
                   FROM mail_tracking_value value
                   JOIN mail_message message ON message.id = value.mail_message_id
                   JOIN target ON target.id = message.res_id
+             LEFT JOIN (SELECT DISTINCT ON (partner_id) partner_id, id
+                          FROM res_users ORDER BY partner_id, id) author
+                    ON author.partner_id = message.author_id
                  WHERE message.model = 'crm.lead' AND value.field_id = %(stage_field)s
             ), first_change AS (
                 SELECT DISTINCT ON (lead_id) lead_id, date, old_stage
@@ -82,14 +87,19 @@ class CrmFunnelMove(models.Model):
                        0 AS message_id,
                        CASE WHEN first_change.lead_id IS NULL THEN target.stage_id
                             ELSE first_change.old_stage END AS stage,
-                       NULL::integer AS author
+                       NULL::integer AS author, target.user_id, target.team_id, target.company_id,
+                       target.lost_reason_id, target.date_last_stage_update
                   FROM target
              LEFT JOIN first_change ON first_change.lead_id = target.id
                 UNION ALL
-                SELECT lead_id, 1, TRUE, date, message_id, new_stage, author FROM change
+                SELECT lead_id, 1, TRUE, date, message_id, new_stage, author, user_id, team_id,
+                       company_id, lost_reason_id, date_last_stage_update
+                  FROM change
             ), sequenced AS (
                 SELECT point.lead_id, point.kind, point.tracked, point.date, point.message_id,
-                       point.author, stage.id AS stage_id, stage.funnel_layer AS layer,
+                       point.author, point.user_id, point.team_id, point.company_id,
+                       point.lost_reason_id, point.date_last_stage_update,
+                       stage.id AS stage_id, stage.funnel_layer AS layer,
                        LAG(stage.id) OVER path AS from_stage_id,
                        LAG(stage.funnel_layer) OVER path AS from_layer,
                        LAG(stage.funnel_ideal_days) OVER path AS from_ideal_days
@@ -127,26 +137,25 @@ class CrmFunnelMove(models.Model):
                        CASE WHEN move.from_layer IS NOT NULL AND move.since IS NOT NULL
                             THEN ROUND((EXTRACT(EPOCH FROM move.date - move.since) / 86400)::numeric, 2)
                             ELSE 0 END,
-                       move.author, target.user_id, target.team_id, target.company_id,
-                       CASE WHEN move.layer = 'abandoned' THEN target.lost_reason_id END,
+                       move.author, move.user_id, move.team_id, move.company_id,
+                       CASE WHEN move.layer = 'abandoned' THEN move.lost_reason_id END,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM layer_change move
-                  JOIN target ON target.id = move.lead_id
                  WHERE move.layer IS NOT NULL OR move.from_layer IS NOT NULL
              RETURNING id
             ), layer_date AS (
                 -- the customers entered their current layer when the history says so
                 SELECT DISTINCT ON (last.lead_id) last.lead_id,
                        CASE WHEN last.layer IS NOT NULL OR NOT last.tracked THEN last.date
-                            ELSE target.date_last_stage_update END AS date
+                            ELSE last.date_last_stage_update END AS date
                   FROM layer_change last
-                  JOIN target ON target.id = last.lead_id
               ORDER BY last.lead_id, last.kind DESC, last.date DESC, last.message_id DESC
             ), updated AS (
                 UPDATE crm_lead lead
                    SET funnel_layer_date = layer_date.date, write_uid = %(uid)s, write_date = %(now)s
                   FROM layer_date
                  WHERE lead.id = layer_date.lead_id AND layer_date.date IS NOT NULL
+                   AND lead.funnel_layer_date IS DISTINCT FROM layer_date.date
              RETURNING lead.id
             )
             SELECT ARRAY(SELECT id FROM inserted ORDER BY id), ARRAY(SELECT id FROM updated)
@@ -160,12 +169,14 @@ class CrmFunnelMove(models.Model):
             )
         )
         move_ids, lead_ids = self.env.cr.fetchone()
+        leads.invalidate_recordset(["funnel_move_ids"])
+        leads.modified(["funnel_move_ids"])
         if lead_ids:
             updated = Lead.browse(lead_ids)
             updated.invalidate_recordset(
-                ["funnel_layer_date", "funnel_move_ids", "write_uid", "write_date"]
+                ["funnel_layer_date", "write_uid", "write_date"]
             )
-            updated.modified(["funnel_layer_date", "funnel_move_ids"])
+            updated.modified(["funnel_layer_date"])
         return self.browse(move_ids)
 
     @api.model
