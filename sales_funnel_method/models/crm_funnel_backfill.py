@@ -1,7 +1,7 @@
-from collections import defaultdict
-
 from odoo import api, models
 from odoo.tools import SQL
+
+from .crm_stage import FUNNEL_LAYERS
 
 
 class CrmFunnelMove(models.Model):
@@ -18,119 +18,173 @@ class CrmFunnelMove(models.Model):
         no tracked change gets one entry dated from its last stage update.
         Customers that already have moves are left alone.
 
+        One statement whatever the number of customers (install on a CRM in use,
+        the mapping wizard, a reinstall): the moves are inserted from the tracking
+        and the customers' layer dates set from them. Nothing but the move's own
+        fields and the layer date depends on what it writes (checked by the tests).
+
         :return: the moves created
         """
-        leads = leads.with_context(active_test=False).filtered("funnel_layer")
+        Lead = self.env["crm.lead"]
         if not leads:
             return self.browse()
+        Lead.flush_model(
+            [
+                "create_date",
+                "date_last_stage_update",
+                "stage_id",
+                "funnel_layer",
+                "user_id",
+                "team_id",
+                "company_id",
+                "lost_reason_id",
+            ]
+        )
+        self.env["crm.stage"].flush_model(["funnel_layer", "funnel_ideal_days"])
         self.flush_model(["lead_id"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT DISTINCT lead_id FROM crm_funnel_move WHERE lead_id = ANY(%s)",
-                leads.ids,
-            )
+        self.env["mail.message"].flush_model(["model", "res_id", "date", "author_id"])
+        self.env["mail.tracking.value"].flush_model(
+            ["mail_message_id", "field_id", "old_value_integer", "new_value_integer"]
         )
-        has_history = {row[0] for row in self.env.cr.fetchall()}
-        leads = leads.filtered(lambda lead: lead.id not in has_history)
-        if not leads:
-            return self.browse()
         stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        now = self.env.cr.now()
+        # the statement sorts every customer's path three times: in memory, not
+        # on disk (PostgreSQL's 4 MB), for the rest of this one-off transaction
+        self.env.cr.execute("SET LOCAL work_mem = '64MB'")
         self.env.cr.execute(
             SQL(
-                """SELECT message.res_id, message.date, value.old_value_integer, value.new_value_integer,
-                          author.id
-                     FROM mail_tracking_value value
-                     JOIN mail_message message ON message.id = value.mail_message_id
-                LEFT JOIN res_users author ON author.partner_id = message.author_id
-                    WHERE message.model = 'crm.lead' AND message.res_id = ANY(%s) AND value.field_id = %s
-                 ORDER BY message.res_id, message.date, message.id""",
-                leads.ids,
-                stage_field.id,
+                """
+            WITH target AS (
+                SELECT lead.id, lead.create_date, lead.date_last_stage_update, lead.stage_id,
+                       lead.user_id, lead.team_id, lead.company_id, lead.lost_reason_id
+                  FROM crm_lead lead
+                 WHERE lead.id = ANY(%(leads)s) AND lead.funnel_layer IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM crm_funnel_move move WHERE move.lead_id = lead.id)
+            ), change AS (
+                -- Odoo's tracking of the stage, with the user who wrote it
+                SELECT message.res_id AS lead_id, message.date, message.id AS message_id,
+                       value.old_value_integer AS old_stage, value.new_value_integer AS new_stage,
+                       author.id AS author, target.user_id, target.team_id, target.company_id,
+                       target.lost_reason_id, target.date_last_stage_update
+                  FROM mail_tracking_value value
+                  JOIN mail_message message ON message.id = value.mail_message_id
+                  JOIN target ON target.id = message.res_id
+             LEFT JOIN (SELECT DISTINCT ON (partner_id) partner_id, id
+                          FROM res_users ORDER BY partner_id, id) author
+                    ON author.partner_id = message.author_id
+                 WHERE message.model = 'crm.lead' AND value.field_id = %(stage_field)s
+            ), first_change AS (
+                SELECT DISTINCT ON (lead_id) lead_id, date, old_stage
+                  FROM change ORDER BY lead_id, date, message_id
+            ), point AS (
+                -- where each customer stood: its entry (in its first tracked stage at
+                -- its creation, or in its stage at its last stage update), then each
+                -- tracked change
+                SELECT target.id AS lead_id, 0 AS kind, first_change.lead_id IS NOT NULL AS tracked,
+                       CASE WHEN first_change.lead_id IS NULL
+                            THEN COALESCE(target.date_last_stage_update, target.create_date)
+                            ELSE LEAST(target.create_date, first_change.date) END AS date,
+                       0 AS message_id,
+                       CASE WHEN first_change.lead_id IS NULL THEN target.stage_id
+                            ELSE first_change.old_stage END AS stage,
+                       NULL::integer AS author, target.user_id, target.team_id, target.company_id,
+                       target.lost_reason_id, target.date_last_stage_update
+                  FROM target
+             LEFT JOIN first_change ON first_change.lead_id = target.id
+                UNION ALL
+                SELECT lead_id, 1, TRUE, date, message_id, new_stage, author, user_id, team_id,
+                       company_id, lost_reason_id, date_last_stage_update
+                  FROM change
+            ), sequenced AS (
+                SELECT point.lead_id, point.kind, point.tracked, point.date, point.message_id,
+                       point.author, point.user_id, point.team_id, point.company_id,
+                       point.lost_reason_id, point.date_last_stage_update,
+                       stage.id AS stage_id, stage.funnel_layer AS layer,
+                       LAG(stage.id) OVER path AS from_stage_id,
+                       LAG(stage.funnel_layer) OVER path AS from_layer,
+                       LAG(stage.funnel_ideal_days) OVER path AS from_ideal_days
+                  FROM point
+             LEFT JOIN crm_stage stage ON stage.id = point.stage
+                WINDOW path AS (PARTITION BY point.lead_id ORDER BY point.kind, point.date, point.message_id)
+            ), layer_change AS (
+                -- the entry and every change of layer; ``since``: when the customer
+                -- entered the layer it leaves
+                SELECT sequenced.*,
+                       LAG(sequenced.date) OVER (PARTITION BY sequenced.lead_id
+                                                 ORDER BY sequenced.kind, sequenced.date,
+                                                          sequenced.message_id) AS since
+                  FROM sequenced
+                 WHERE sequenced.kind = 0 OR sequenced.layer IS DISTINCT FROM sequenced.from_layer
+            ), inserted AS (
+                INSERT INTO crm_funnel_move (
+                    lead_id, date, from_layer, to_layer, from_stage_id, to_stage_id, move_type,
+                    skipped_layers, from_ideal_days, days_in_layer, changed_by_id, user_id, team_id,
+                    company_id, lost_reason_id, create_uid, create_date, write_uid, write_date)
+                SELECT move.lead_id, move.date, move.from_layer, move.layer, move.from_stage_id,
+                       move.stage_id,
+                       CASE WHEN move.from_layer IS NULL THEN 'entry'
+                            WHEN move.layer IS NULL THEN 'exit'
+                            WHEN move.layer = 'abandoned' THEN 'abandon'
+                            WHEN move.from_layer = 'abandoned' THEN 'reopen'
+                            WHEN %(rank_to)s > %(rank_from)s THEN 'forward'
+                            ELSE 'backward' END,
+                       CASE WHEN move.layer IS NULL OR move.layer = 'abandoned' THEN 0
+                            WHEN move.from_layer IS NULL THEN %(rank_to)s - 1
+                            WHEN move.from_layer = 'abandoned' THEN 0
+                            ELSE GREATEST(%(rank_to)s - %(rank_from)s - 1, 0) END,
+                       CASE WHEN move.from_layer IS NOT NULL
+                            THEN COALESCE(move.from_ideal_days, 0) ELSE 0 END,
+                       CASE WHEN move.from_layer IS NOT NULL AND move.since IS NOT NULL
+                            THEN ROUND((EXTRACT(EPOCH FROM move.date - move.since) / 86400)::numeric, 2)
+                            ELSE 0 END,
+                       move.author, move.user_id, move.team_id, move.company_id,
+                       CASE WHEN move.layer = 'abandoned' THEN move.lost_reason_id END,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM layer_change move
+                 WHERE move.layer IS NOT NULL OR move.from_layer IS NOT NULL
+             RETURNING id
+            ), layer_date AS (
+                -- the customers entered their current layer when the history says so
+                SELECT DISTINCT ON (last.lead_id) last.lead_id,
+                       CASE WHEN last.layer IS NOT NULL OR NOT last.tracked THEN last.date
+                            ELSE last.date_last_stage_update END AS date
+                  FROM layer_change last
+              ORDER BY last.lead_id, last.kind DESC, last.date DESC, last.message_id DESC
+            ), updated AS (
+                UPDATE crm_lead lead
+                   SET funnel_layer_date = layer_date.date, write_uid = %(uid)s, write_date = %(now)s
+                  FROM layer_date
+                 WHERE lead.id = layer_date.lead_id AND layer_date.date IS NOT NULL
+                   AND lead.funnel_layer_date IS DISTINCT FROM layer_date.date
+             RETURNING lead.id
+            )
+            SELECT ARRAY(SELECT id FROM inserted ORDER BY id), ARRAY(SELECT id FROM updated)
+                """,
+                leads=leads.ids,
+                stage_field=stage_field.id,
+                rank_to=self._funnel_layer_rank_sql(SQL("move.layer")),
+                rank_from=self._funnel_layer_rank_sql(SQL("move.from_layer")),
+                uid=self.env.uid,
+                now=now,
             )
         )
-        changes = defaultdict(list)
-        for lead_id, date, old_stage, new_stage, author in self.env.cr.fetchall():
-            changes[lead_id].append((date, old_stage, new_stage, author))
-        stages = self.env["crm.stage"].with_context(active_test=False).search([])
-        layer_of = {stage.id: stage.funnel_layer for stage in stages}
-        ideal_of = {stage.id: stage.funnel_ideal_days for stage in stages}
-
-        vals_list, layer_dates = [], {}
-        for lead in leads:
-            tracked = changes.get(lead.id)
-            if not tracked:
-                date = lead.date_last_stage_update or lead.create_date
-                vals_list.append(
-                    self._funnel_backfill_values(
-                        lead, date, False, lead.stage_id.id, None, layer_of, ideal_of
-                    )
-                )
-                layer_dates[lead.id] = date
-                continue
-            first_stage = tracked[0][1]
-            entered = min(lead.create_date, tracked[0][0])
-            vals_list.append(
-                self._funnel_backfill_values(
-                    lead, entered, False, first_stage, None, layer_of, ideal_of
-                )
+        move_ids, lead_ids = self.env.cr.fetchone()
+        leads.invalidate_recordset(["funnel_move_ids"])
+        leads.modified(["funnel_move_ids"])
+        if lead_ids:
+            updated = Lead.browse(lead_ids)
+            updated.invalidate_recordset(
+                ["funnel_layer_date", "write_uid", "write_date"]
             )
-            current_stage, since = first_stage, entered
-            if not layer_of.get(first_stage):
-                since = None
-            for date, _old, new_stage, author in tracked:
-                if layer_of.get(new_stage) != layer_of.get(current_stage):
-                    vals_list.append(
-                        self._funnel_backfill_values(
-                            lead,
-                            date,
-                            current_stage,
-                            new_stage,
-                            author,
-                            layer_of,
-                            ideal_of,
-                            since=since,
-                        )
-                    )
-                    since = date if layer_of.get(new_stage) else None
-                current_stage = new_stage
-            layer_dates[lead.id] = since or lead.date_last_stage_update
-        moves = self.sudo().create([vals for vals in vals_list if vals])
-        # the customers entered their current layer when the history says so
-        for lead in leads:
-            if layer_dates.get(lead.id):
-                lead.sudo().with_context(
-                    tracking_disable=True
-                ).funnel_layer_date = layer_dates[lead.id]
-        return moves
+            updated.modified(["funnel_layer_date"])
+        return self.browse(move_ids)
 
     @api.model
-    def _funnel_backfill_values(
-        self, lead, date, from_stage, to_stage, author, layer_of, ideal_of, since=None
-    ):
-        from_layer, to_layer = (
-            layer_of.get(from_stage) or False,
-            layer_of.get(to_stage) or False,
+    def _funnel_layer_rank_sql(self, layer):
+        """SQL: the rank of the layer key ``layer`` among every layer (1 resource ...
+        8 abandoned), as ``LAYER_RANK``."""
+        return SQL(
+            "ARRAY_POSITION(%s::varchar[], %s::varchar)",
+            [key for key, _label in FUNNEL_LAYERS],
+            layer,
         )
-        if not from_layer and not to_layer:
-            return None
-        return {
-            "lead_id": lead.id,
-            "date": date,
-            "from_layer": from_layer,
-            "to_layer": to_layer,
-            "from_stage_id": from_stage or False,
-            "to_stage_id": to_stage or False,
-            "move_type": self._funnel_move_type(from_layer, to_layer),
-            "skipped_layers": self._funnel_skipped_layers(from_layer, to_layer),
-            "from_ideal_days": ideal_of.get(from_stage, 0) if from_layer else 0,
-            "days_in_layer": (date - since).total_seconds() / 86400
-            if since and from_layer
-            else 0.0,
-            "changed_by_id": author or False,
-            "user_id": lead.user_id.id,
-            "team_id": lead.team_id.id,
-            "company_id": lead.company_id.id,
-            "lost_reason_id": lead.lost_reason_id.id
-            if to_layer == "abandoned"
-            else False,
-        }

@@ -98,6 +98,7 @@ class CrmFunnelDashboard(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
+    @api.readonly
     def get_funnel_dashboard(self, filters=None):
         """Everything the funnel dashboard shows, for ``filters`` ({company_id,
         team_id, user_id, days}, all optional)."""
@@ -352,6 +353,7 @@ class CrmFunnelDashboard(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
+    @api.readonly
     def get_holdings_board(self, filters=None):
         """Reps in rows, the eight layers in columns: each cell what the rep holds
         against the ideal, with team subtotals (SPEC 2, 6)."""

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 
@@ -9,6 +10,9 @@ from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 WORKING_LAYERS = ("graded", "contacted", "lead", "intent")
 # the funnel, top to bottom (abandoned stands beside it)
 FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
+
+# fields indexed by earlier versions that no query filters or joins on alone
+UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
 
 MOVE_TYPES = [
     ("entry", "Entered the funnel"),
@@ -40,7 +44,6 @@ class CrmFunnelMove(models.Model):
         string="Customer",
         required=True,
         check_company=True,
-        index=True,
         ondelete="cascade",
         readonly=True,
     )
@@ -52,7 +55,7 @@ class CrmFunnelMove(models.Model):
         default=fields.Datetime.now,
     )
     from_layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
-    to_layer = fields.Selection(FUNNEL_LAYERS, index=True, readonly=True)
+    to_layer = fields.Selection(FUNNEL_LAYERS, readonly=True)
     from_stage_id = fields.Many2one("crm.stage", ondelete="set null", readonly=True)
     to_stage_id = fields.Many2one("crm.stage", ondelete="set null", readonly=True)
     move_type = fields.Selection(
@@ -92,7 +95,7 @@ class CrmFunnelMove(models.Model):
         index=True,
         help="The customer's sales team at the time of the move.",
     )
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     lost_reason_id = fields.Many2one(
         "crm.lost.reason", readonly=True, ondelete="set null"
     )
@@ -102,6 +105,26 @@ class CrmFunnelMove(models.Model):
         "for restoring a customer before the end of its cool-down, or the customer a "
         "merged move comes from.",
     )
+
+    def init(self):
+        res = super().init()
+        # "the last move of each customer", a customer's path before or after a
+        # move (every lateral and EXISTS over the history) and the customer's
+        # moves (its tab, the cascade on delete): one index for all of them
+        create_index(
+            self.env.cr,
+            "crm_funnel_move_lead_id_date_id_index",
+            self._table,
+            ["lead_id", "date", "id"],
+        )
+        # the single-column indexes of earlier versions that no query uses: the
+        # layer and the company are never selective enough (the move type is, for
+        # the rare abandons and reopenings; the author, for the support group's
+        # figures), the customer's is the composite's first column. Odoo keeps an
+        # index that a field no longer asks for: drop them here
+        for fname in UNINDEXED_FIELDS:
+            drop_index(self.env.cr, make_index_name(self._table, fname), self._table)
+        return res
 
     @api.depends("lead_id", "from_layer", "to_layer")
     def _compute_display_name(self):

@@ -1105,6 +1105,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     @api.model
+    @api.readonly
     def get_funnel_holdings(self):
         """The current user's holdings against the ideal, per layer (SPEC 2), for
         the header of My Funnel: [{layer, label, held, ideal}] in funnel order."""

@@ -26,3 +26,4 @@ from . import test_funnel_rankings
 from . import test_funnel_assessment_ui
 from . import test_funnel_settings
 from . import test_funnel_wizard_tours
+from . import test_funnel_history_performance

@@ -1,0 +1,219 @@
+from odoo import api
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import SalesFunnelCommon
+
+LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelHistoryIndexes(SalesFunnelCommon):
+    """The move history's indexes are those its queries use."""
+
+    def test_indexes_of_the_move_history(self):
+        self.env.cr.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+                WHERE tablename = 'crm_funnel_move' AND indexname != 'crm_funnel_move_pkey'"""
+        )
+        indexes = dict(self.env.cr.fetchall())
+        self.assertIn("(lead_id, date, id)", indexes.get(LAST_MOVE_INDEX, ""))
+        # the date filters of reports and checks, the record rules of reps and
+        # managers, the abandons (a rare move type) and the support group's figures
+        self.assertEqual(
+            set(indexes),
+            {
+                LAST_MOVE_INDEX,
+                "crm_funnel_move__date_index",
+                "crm_funnel_move__move_type_index",
+                "crm_funnel_move__changed_by_id_index",
+                "crm_funnel_move__user_id_index",
+                "crm_funnel_move__team_id_index",
+            },
+        )
+
+    def test_last_move_of_a_customer_reads_the_composite_index(self):
+        leads = self._create_customers(200, layer="graded", grade="a")
+        # a history of 100 moves a customer, enough for the planner to choose
+        self.env.flush_all()
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_move (lead_id, date, move_type, to_layer, days_in_layer,
+                                            from_ideal_days)
+               SELECT lead.id, NOW() - step * INTERVAL '1 hour', 'forward', 'graded', 1, 5
+                 FROM crm_lead lead, generate_series(1, 100) step
+                WHERE lead.id = ANY(%s)""",
+            [leads.ids],
+        )
+        self.env.cr.execute("ANALYZE crm_funnel_move")
+        self.env.cr.execute(
+            SQL(
+                "EXPLAIN SELECT lead.id FROM crm_lead lead WHERE lead.id = ANY(%s) AND %s",
+                leads[:5].ids,
+                self.env["crm.lead"]._funnel_fast_mover_sql(SQL("lead.id")),
+            )
+        )
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn(f"Index Scan Backward using {LAST_MOVE_INDEX}", plan)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelBackfillQueries(SalesFunnelCommon):
+    """The back-fill of the move history costs the same queries for 10 customers
+    as for 100 (install on a CRM in use, the mapping wizard, a reinstall)."""
+
+    def _tracked_customers(self, count):
+        """``count`` customers entered in Resource and moved to Contacted with Odoo's
+        stage tracking on, whose move history is gone (as after a reinstall)."""
+        Lead = self.env["crm.lead"].with_context(
+            tracking_disable=False, mail_notrack=False
+        )
+        leads = Lead.create(
+            [
+                {
+                    "name": f"Tracked {index}",
+                    "type": "opportunity",
+                    "stage_id": self.stages["resource"].id,
+                    "user_id": self.user_rep.id,
+                    "team_id": self.team_east.id,
+                    "funnel_grade": "b",
+                }
+                for index in range(count)
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # Odoo writes its stage tracking at commit time
+        leads.write({"stage_id": self.stages["contacted"].id})
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.env.cr.execute(
+            "DELETE FROM crm_funnel_move WHERE lead_id = ANY(%s)", [leads.ids]
+        )
+        self.env.invalidate_all()
+        return self.env["crm.lead"].browse(leads.ids)
+
+    def _backfill_queries(self, count):
+        leads = self._tracked_customers(count)
+        Move = self.env["crm.funnel.move"]
+        before = self.env.cr.sql_log_count
+        moves = Move._funnel_backfill(leads)
+        self.env.flush_all()
+        queries = self.env.cr.sql_log_count - before
+        # each customer: its entry in Resource, its move to Contacted, by its rep
+        self.assertEqual(len(moves), 2 * count)
+        self.assertEqual(
+            sorted(moves.mapped("move_type")), sorted(["entry", "forward"] * count)
+        )
+        self.assertEqual(set(moves.mapped("changed_by_id")), {self.env.user})
+        for lead in leads:
+            self.assertEqual(
+                lead.funnel_move_ids.sorted("id").mapped("to_layer"),
+                ["resource", "contacted"],
+            )
+        self.assertEqual(
+            set(leads.mapped("funnel_layer_date")),
+            set(
+                moves.filtered(lambda move: move.move_type == "forward").mapped("date")
+            ),
+        )
+        return queries
+
+    def test_backfill_query_count_does_not_grow_with_the_customers(self):
+        self._backfill_queries(3)  # the caches (the stage field, the registry)
+        queries_10 = self._backfill_queries(10)
+        queries_100 = self._backfill_queries(100)
+        self.assertEqual(queries_10, queries_100)
+
+    def test_backfill_query_budget(self):
+        self._backfill_queries(3)
+        for count in (10, 100):
+            leads = self._tracked_customers(count)
+            # the sorts' memory, then one INSERT ... SELECT of the moves with the
+            # layer dates in the same statement
+            with self.assertQueryCount(2):
+                moves = self.env["crm.funnel.move"]._funnel_backfill(leads)
+                self.env.flush_all()
+            self.assertEqual(len(moves), 2 * count)
+            # a second back-fill finds the history written and leaves it alone
+            self.assertFalse(self.env["crm.funnel.move"]._funnel_backfill(leads))
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReadReplica(SalesFunnelCommon):
+    """The reports, the dashboard and My Funnel's header read on a read-only cursor,
+    as Odoo 18 runs them on a replica (``db_replica_host``)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._create_customers(3, layer="graded", grade="a")
+        lead = cls._create_customers(1, layer="graded", grade="b")
+        lead.stage_id = cls.stages["contacted"]
+        cls._create_customers(2, layer="resource", user=cls.user_rep_2)
+
+    def _read_everything(self, env):
+        """Read every report the user may read, the dashboard and the holdings
+        board, My Funnel's header: (the reports read, the header)."""
+        read = []
+        for model_name in (
+            "crm.funnel.report.overview",
+            "crm.funnel.report.holding",
+            "crm.funnel.report.move",
+            "crm.funnel.report.abandon",
+            "crm.funnel.report.contact",
+            "crm.funnel.report.support",
+            "crm.funnel.report.target",
+        ):
+            Report = env[model_name]
+            if not Report.has_access("read"):
+                continue  # a report of another role
+            read.append(model_name)
+            measures = [
+                f"{name}:{field.aggregator}"
+                for name, field in Report._fields.items()
+                if field.store
+                and field.aggregator
+                and field.type in ("integer", "float")
+            ]
+            groupby = "user_id" if "user_id" in Report._fields else "company_id"
+            groups = Report.web_read_group([], measures, [groupby], lazy=False)
+            self.assertIn("groups", groups, model_name)
+        dashboard = env["crm.funnel.dashboard"]
+        self.assertTrue(dashboard.get_funnel_dashboard({}))
+        self.assertTrue(dashboard.get_holdings_board({}))
+        return read, env["crm.lead"].get_funnel_holdings()
+
+    def test_reports_dashboard_and_header_on_a_read_only_cursor(self):
+        self.env.flush_all()
+        # in tests, the registry's read-only cursors are the test transaction made
+        # read-only (SET TRANSACTION READ ONLY in a savepoint): a write fails there
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        reports_read = {}
+        for user in (
+            self.user_rep,
+            self.user_manager_east,
+            self.user_director,
+            self.user_support,
+        ):
+            with self.registry.cursor(readonly=True) as cr:
+                self.assertTrue(cr.readonly)
+                env = api.Environment(cr, user.id, {})
+                reports_read[user], header = self._read_everything(env)
+                if user == self.user_rep:
+                    held = {row["layer"]: row["held"] for row in header}
+                    self.assertEqual(held.get("graded"), 3)
+                    self.assertEqual(held.get("contacted"), 1)
+        # every report was read by someone
+        self.assertEqual(len(set().union(*reports_read.values())), 7)
+        self.assertIn("crm.funnel.report.move", reports_read[self.user_rep])
+
+    def test_a_write_on_the_read_only_cursor_fails(self):
+        # what makes the test above able to fail
+        self.env.flush_all()
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        with self.assertRaisesRegex(Exception, "read-only transaction"):
+            with self.registry.cursor(readonly=True) as cr:
+                env = api.Environment(cr, self.user_director.id, {})
+                env["crm.lead"].search([], limit=1).write({"name": "changed"})
+                env.flush_all()
