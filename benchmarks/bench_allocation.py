@@ -3,7 +3,7 @@
 
 One run, one database, the same data for both:
 
-* the addon: ``crm.funnel.allocation._funnel_allocate()`` (fat-first, SPEC 5);
+* the addon: ``crm.funnel.allocation._funnel_allocate()`` (fat-first, METHOD 5);
 * Odoo: ``crm.team._action_assign_leads(force_quota=True, creation_delta_days=0)``,
   what the "Assign Leads" button and the assignment cron run.
 

@@ -3,7 +3,7 @@
 
 The same generated funnel as ``bench_reports.py`` (``datagen.generate``:
 customers, moves, contacts and assignments in realistic proportions), at two sizes in one run: the check
-(``crm.funnel.exception._funnel_run_checks()``, every check of SPEC 7 for the
+(``crm.funnel.exception._funnel_run_checks()``, every check of METHOD 7 for the
 company) is timed on each, best of ``--repeat``, each run rolled back so that
 the next one finds the same open findings (none). The checks aggregate in SQL:
 their time should grow with the data, their query count with the reps.

@@ -7,7 +7,7 @@ contacts_per_customer=C, seed=S)`` writes, and commits:
 * R reps ``bench_rep_000`` ... (funnel role Rep; reused by login from run to
   run), rep i in team i % T of T teams ``[bench] Reports Team 1..T``;
 * N customers ``[bench] Customer 0000123``, opportunities ending in the
-  layers in SPEC 2's proportions (many resources and graded customers, few
+  layers in METHOD 2's proportions (many resources and graded customers, few
   intents and signings; ``FINAL_LAYERS``): resource 28%, graded 24%,
   contacted 17%, lead 11%, intent 6%, signed 4%, implemented 2%, abandoned 8%
   (archived, as Odoo's "lost"). Each is in the addon's stage of its layer, with
@@ -88,7 +88,7 @@ LAYERS = [
 ]
 RANK = {layer: rank for rank, layer in enumerate(LAYERS, start=1)}
 PAST_GRADED = {"contacted", "lead", "intent", "signed", "implemented"}
-# where the customers are at the end, in percent (SPEC 2: many resources and
+# where the customers are at the end, in percent (METHOD 2: many resources and
 # graded ones, fewer with an intent or signed); the abandoned ones are archived
 # (Odoo's "lost")
 FINAL_LAYERS = {
@@ -505,7 +505,7 @@ def write_history(
         dates = sorted(
             window_start + timedelta(seconds=rng.randrange(window)) for _i in path
         )
-        # a customer needs a grade to go past the graded layer (SPEC 3)
+        # a customer needs a grade to go past the graded layer (METHOD 3)
         grade = (
             rng.choice(["a", "b", "c"])
             if PAST_GRADED.intersection(path)

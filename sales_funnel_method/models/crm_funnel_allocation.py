@@ -16,7 +16,7 @@ from .crm_stage import HOLDING_LAYERS
 
 _logger = logging.getLogger(__name__)
 
-# The grade order of the method (SPEC 3): A first, ungraded last. Allocation, the
+# The grade order of the method (METHOD 3): A first, ungraded last. Allocation, the
 # pool's order and My Funnel all rank grades by it.
 GRADE_ORDER = {"a": 0, "b": 1, "c": 2, False: 3, None: 3}
 # a leaver's customers that go fat-first to the best sellers: opportunities, and the
@@ -25,7 +25,7 @@ HANDOVER_FAT_FIRST_LAYERS = ("intent", "signed", "implemented")
 # the won layers: entering them from elsewhere is a signing
 WON_LAYERS = ("signed", "implemented")
 # who acts on the customers the company holds (the pool and cold storage) until a
-# rep receives them (SPEC 11): the support group and the directors
+# rep receives them (METHOD 11): the support group and the directors
 ALLOCATOR_GROUPS = (
     "sales_funnel_method.sales_funnel_method_group_support",
     "sales_funnel_method.sales_funnel_method_group_director",
@@ -37,7 +37,7 @@ PROTECTED_FIELDS = frozenset(["funnel_layer_date", "funnel_abandoned_by_id"])
 ABANDON_FOLLOW_UP_FIELDS = frozenset(
     ["probability", "automated_probability", "lost_reason_id", "lost_feedback"]
 )
-# who may bring an abandoned customer back before its cool-down ends (SPEC 5: the
+# who may bring an abandoned customer back before its cool-down ends (METHOD 5: the
 # sales manager's evaluation): team managers, for their teams, and directors
 RESTORER_GROUP = "sales_funnel_method.sales_funnel_method_group_manager"
 DIRECTOR_GROUPS = (
@@ -66,7 +66,7 @@ class SalesForce(dict):
 
 
 class CrmFunnelAllocation(models.AbstractModel):
-    """The one place where customers change hands (SPEC 4 and 5).
+    """The one place where customers change hands (METHOD 4 and 5).
 
     Allocation of the pool, claims, hand-overs and the discoverer rule all go
     through here: it reads the sales force's quotas, holdings and won revenue
@@ -121,7 +121,7 @@ class CrmFunnelAllocation(models.AbstractModel):
     @api.model
     def _funnel_company_held(self, leads):
         """The funnel customers of ``leads`` that no rep holds: the pool and the
-        abandoned ones in cold storage. They belong to the company (SPEC 11)."""
+        abandoned ones in cold storage. They belong to the company (METHOD 11)."""
         return leads.filtered(lambda lead: lead.funnel_layer and not lead.user_id)
 
     def _funnel_format_date(self, value):
@@ -304,7 +304,7 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_prepare_create(self, vals_list):
-        """The discoverer of new customers (SPEC 4: 个人发掘): a rep who creates a
+        """The discoverer of new customers (METHOD 4: 个人发掘): a rep who creates a
         customer discovered it, and nobody else; the support group and directors
         may name the discoverer of the resources they register."""
         if self.env.su:
@@ -383,7 +383,7 @@ class CrmFunnelAllocation(models.AbstractModel):
     @api.model
     def _funnel_restore_early(self, leads, reason):
         """Bring abandoned customers back before their cool-down ends: the sales
-        manager's evaluation of the abandon (SPEC 5). Team managers restore the
+        manager's evaluation of the abandon (METHOD 5). Team managers restore the
         customers of the teams they lead, directors any. The customers return to
         the pool as resources; the reason is in their chatter and move history.
         """
@@ -531,7 +531,7 @@ class CrmFunnelAllocation(models.AbstractModel):
     @api.model
     def _funnel_sales_totals(self, company, since=None, until=None, funnel_teams=False):
         """Revenue won in ``company`` over the ranking window (or ``since`` ..
-        ``until``), by the reps and teams that signed it (SPEC 11).
+        ``until``), by the reps and teams that signed it (METHOD 11).
 
         A signing counts for the rep and the team of its move into the won layers,
         whoever holds the customer today: a hand-over does not pass a leaver's
@@ -730,7 +730,7 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_reserved_for(self, lead, force, company, barred=None):
-        """The discoverer a pool customer is reserved for (SPEC 4, 11), or None.
+        """The discoverer a pool customer is reserved for (METHOD 4, 11), or None.
 
         A customer goes to the rep who discovered it first, within their allowance;
         beyond it, when that rep abandoned it, or while that rep waits to take it
@@ -751,7 +751,7 @@ class CrmFunnelAllocation(models.AbstractModel):
     def _funnel_plan(
         self, leads, company, force=None, consume=True, discoverer_first=True
     ):
-        """Who receives which customer, fat-first (SPEC 5).
+        """Who receives which customer, fat-first (METHOD 5).
 
         Candidates go in order of grade (A, B, C, ungraded), then age. A customer
         goes to its discoverer while they are under quota plus the discoverer
@@ -1434,7 +1434,7 @@ class CrmFunnelAllocation(models.AbstractModel):
 
     @api.model
     def _funnel_handover(self, leaver, colleague=None, keep=None, company=None):
-        """Hand a leaving rep's customers over (SPEC 5, staff changes).
+        """Hand a leaving rep's customers over (METHOD 5, staff changes).
 
         Intent customers (opportunities) go fat-first to the best-ranked reps with
         capacity, else back to the pool. Signed and implemented customers (their
@@ -1476,7 +1476,7 @@ class CrmFunnelAllocation(models.AbstractModel):
             lambda lead: lead.funnel_layer in HANDOVER_FAT_FIRST_LAYERS
         )
         others = leads - fat_first
-        # a leaver's opportunities and renewals go to the best sellers (SPEC 5.2,
+        # a leaver's opportunities and renewals go to the best sellers (METHOD 5.2,
         # 5.3), not back to whoever discovered them
         plan = self._funnel_plan(
             fat_first, company, force=force, discoverer_first=False

@@ -19,7 +19,7 @@ class CrmFunnelAssignment(models.Model):
     Written by the allocation service for every allocation, claim and hand-over,
     and for every direct change of a funnel customer's salesperson (a manager's
     assignment from the form or a list, an import, Odoo's own lead assignment):
-    it is what a rep "received" in the abandoned / received ratio (SPEC 4) and
+    it is what a rep "received" in the abandoned / received ratio (METHOD 4) and
     the list a hand-over report is made of. A customer the pool's rules returned
     (kind "returned") or its rep handed back ("handback") has no receiver: its
     previous salesperson is the rep it left.

@@ -17,7 +17,7 @@ CONTACT_KINDS = [
 
 
 class CrmFunnelContact(models.Model):
-    """The tracking record (跟踪记录 / 行为记录, SPEC 9): one row per contact with a
+    """The tracking record (跟踪记录 / 行为记录, METHOD 9): one row per contact with a
     customer, logged by the rep or counted from Odoo's own calls, emails and done
     activities. The contact time curve and the workbook read it."""
 

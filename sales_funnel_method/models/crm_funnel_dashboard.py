@@ -356,7 +356,7 @@ class CrmFunnelDashboard(models.AbstractModel):
     @api.readonly
     def get_holdings_board(self, filters=None):
         """Reps in rows, the eight layers in columns: each cell what the rep holds
-        against the ideal, with team subtotals (SPEC 2, 6)."""
+        against the ideal, with team subtotals (METHOD 2, 6)."""
         company, team, _rep, _days = self._funnel_scope(filters)
         return self.with_company(company)._funnel_holdings_board_data(company, team)
 

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 
 from .crm_stage import FUNNEL_LAYERS
 
-# how many demo customers end in each layer (SPEC 2's shape: many at the top)
+# how many demo customers end in each layer (METHOD 2's shape: many at the top)
 DEMO_LAYERS = {
     "resource": 40,
     "graded": 32,

@@ -17,7 +17,7 @@ EXCEPTION_TYPES = [
     ("low_holdings", "Holdings below the ideal"),
     ("leaver", "Customers held by a rep who left"),
 ]
-# the layers whose step rate toward the next layer is watched (SPEC 2)
+# the layers whose step rate toward the next layer is watched (METHOD 2)
 RATE_LAYERS = ("resource", "graded", "contacted", "lead", "intent")
 # the checks whose measure is a share, shown as a percentage
 RATE_TYPES = (
@@ -29,7 +29,7 @@ RATE_TYPES = (
 
 
 class CrmFunnelException(models.Model):
-    """An exception of the sales funnel found by the scheduled checks (SPEC 7).
+    """An exception of the sales funnel found by the scheduled checks (METHOD 7).
 
     One record per finding (type, rep or team, layer): running the checks again
     updates an open finding instead of duplicating it, and resolves the ones

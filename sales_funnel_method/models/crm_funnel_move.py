@@ -6,7 +6,7 @@ from odoo.tools.sql import create_index, drop_index, make_index_name
 
 from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 
-# the layers a customer passes through on its way to a signing (SPEC 1 and 11)
+# the layers a customer passes through on its way to a signing (METHOD 1 and 11)
 WORKING_LAYERS = ("graded", "contacted", "lead", "intent")
 # the funnel, top to bottom (abandoned stands beside it)
 FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
@@ -194,7 +194,7 @@ class CrmFunnelMove(models.Model):
 
     @api.model
     def _funnel_out_of_funnel_sql(self, move="move"):
-        """SQL condition: the signing ``move`` is out of the funnel (SPEC 7.1): on
+        """SQL condition: the signing ``move`` is out of the funnel (METHOD 7.1): on
         its path the customer did not pass through every working layer (Graded,
         Contacted, Lead, Intent): created in a late layer, imported as signed,
         moved past a layer, or reopened from Abandoned straight into Signed."""
@@ -211,7 +211,7 @@ class CrmFunnelMove(models.Model):
 
     @api.model
     def _funnel_reached_sql(self, move="move"):
-        """SQL condition: the move ``move`` is a customer reaching its layer (SPEC 2,
+        """SQL condition: the move ``move`` is a customer reaching its layer (METHOD 2,
         11): it entered the funnel there, moved down into it, or was reopened into
         it, and had not reached that layer or a lower one before on its path (a
         customer coming back down after a step back up reached it once)."""

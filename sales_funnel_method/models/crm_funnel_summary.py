@@ -11,7 +11,7 @@ DIRECTOR_GROUP = "sales_funnel_method.sales_funnel_method_group_director"
 
 
 class CrmFunnelSummary(models.AbstractModel):
-    """The weekly summary (按周汇总, SPEC 9): each team manager gets their teams'
+    """The weekly summary (按周汇总, METHOD 9): each team manager gets their teams'
     holdings against the ideal and the week's moves; each director all teams'."""
 
     _name = "crm.funnel.summary"

@@ -11,7 +11,7 @@ from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
 from .masked_fields import MaskedEmail, MaskedPhone, check_masked_grouping
 
-# My Funnel works bottom-up (SPEC 6, 上行原则): the nearer to signing, the sooner
+# My Funnel works bottom-up (METHOD 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
     "signed": 1,
     "intent": 2,
@@ -742,7 +742,7 @@ class CrmLead(models.Model):
         }
 
     def action_funnel_claim(self):
-        """Take these customers from the pool (SPEC 4), within the rep's capacity."""
+        """Take these customers from the pool (METHOD 4), within the rep's capacity."""
         self.env["crm.funnel.allocation"]._funnel_claim(self)
         return {
             "type": "ir.actions.client",
@@ -818,7 +818,7 @@ class CrmLead(models.Model):
         return super()._message_get_suggested_recipients()
 
     def action_funnel_log_contact(self):
-        """Open the two-click contact log of the tracking record (SPEC 9)."""
+        """Open the two-click contact log of the tracking record (METHOD 9)."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -882,7 +882,7 @@ class CrmLead(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_funnel_customer(self):
-        """A funnel customer is company data (SPEC 5): archive it, do not delete it."""
+        """A funnel customer is company data (METHOD 5): archive it, do not delete it."""
         if self.env.su or self.env.user.has_group("base.group_system"):
             return
         if any(lead.funnel_layer for lead in self):
@@ -964,7 +964,7 @@ class CrmLead(models.Model):
 
     def _funnel_check_grade_on_entry(self, grades, new_layers=None):
         """Refuse customers without a grade in the Graded layer or further down
-        the funnel (SPEC 3): ``grades`` {lead id: grade} as it will be,
+        the funnel (METHOD 3): ``grades`` {lead id: grade} as it will be,
         ``new_layers`` {lead id: layer} the layers they enter (their own by default)."""
         ungraded = self.filtered(
             lambda lead: (
@@ -1107,7 +1107,7 @@ class CrmLead(models.Model):
     @api.model
     @api.readonly
     def get_funnel_holdings(self):
-        """The current user's holdings against the ideal, per layer (SPEC 2), for
+        """The current user's holdings against the ideal, per layer (METHOD 2), for
         the header of My Funnel: [{layer, label, held, ideal}] in funnel order."""
         report = self.env["crm.funnel.report.holding"]
         rows = report.search(

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-# The eight layers of the method (SPEC 1), top of the funnel first. Layers 1-7
+# The eight layers of the method (METHOD 1), top of the funnel first. Layers 1-7
 # are the funnel; "abandoned" stands beside it.
 FUNNEL_LAYERS = [
     ("resource", "Resource"),
@@ -15,13 +15,13 @@ FUNNEL_LAYERS = [
     ("abandoned", "Abandoned"),
 ]
 LAYER_RANK = {key: rank for rank, (key, _label) in enumerate(FUNNEL_LAYERS, start=1)}
-# A customer may not reach these layers from resource/graded without a grade (SPEC 3).
+# A customer may not reach these layers from resource/graded without a grade (METHOD 3).
 LAYERS_PAST_GRADED = frozenset(["contacted", "lead", "intent", "signed", "implemented"])
-# A customer in any of these layers has a grade: it gets one to enter Graded (SPEC 3).
+# A customer in any of these layers has a grade: it gets one to enter Graded (METHOD 3).
 GRADED_LAYERS = frozenset(["graded", *LAYERS_PAST_GRADED])
-# Layers whose stages must be won stages (SPEC 1).
+# Layers whose stages must be won stages (METHOD 1).
 WON_LAYERS = frozenset(["signed", "implemented"])
-# The working layers whose customers count against a rep's quota (SPEC 4).
+# The working layers whose customers count against a rep's quota (METHOD 4).
 HOLDING_LAYERS = ("resource", "graded", "contacted", "lead", "intent")
 
 

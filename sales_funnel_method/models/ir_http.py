@@ -6,7 +6,7 @@ class IrHttp(models.AbstractModel):
 
     def session_info(self):
         """A rep starts the day on My Funnel, a team manager or a director on the
-        funnel dashboard (SPEC 6), unless they chose their own home action in their
+        funnel dashboard (METHOD 6), unless they chose their own home action in their
         preferences: the default of every user of the funnel's roles, present and
         future, without writing to their accounts."""
         info = super().session_info()

@@ -1,6 +1,6 @@
 """Contact details that the pool's masking rule hides from reps (issue 13).
 
-A pool customer belongs to the company (SPEC 11): with the company's "Mask Pool
+A pool customer belongs to the company (METHOD 11): with the company's "Mask Pool
 Customers' Contact Details" on, a rep reads its phone, mobile and email masked
 until they hold it, so that nobody works the pool outside the system. The
 fields below are Odoo's own, redefined with a type that masks the value where

@@ -70,7 +70,7 @@ class ResCompany(models.Model):
         help="A customer whose last move down the funnel took at most this share of the "
         "ideal days of the layer it left is a fast mover, shown first in My Funnel.",
     )
-    # exception checks (SPEC 7)
+    # exception checks (METHOD 7)
     funnel_exception_days = fields.Integer(
         string="Exception Window (Days)",
         default=30,

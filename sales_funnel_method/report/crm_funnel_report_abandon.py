@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 
 class CrmFunnelReportAbandon(models.Model):
-    """Abandoned / received customers per rep and team (SPEC 4: 放弃数量和领取数量的比例)."""
+    """Abandoned / received customers per rep and team (METHOD 4: 放弃数量和领取数量的比例)."""
 
     _name = "crm.funnel.report.abandon"
     _inherit = ["crm.funnel.report.mixin"]

@@ -23,7 +23,7 @@ DAY_BUCKETS = [
 
 
 class CrmFunnelReportContact(models.Model):
-    """The contact time curve (客户接触时间曲线, SPEC 6): contacts by days since the
+    """The contact time curve (客户接触时间曲线, METHOD 6): contacts by days since the
     rep received the customer, per layer and rep, beside the contacts planned
     (a contact's next contact date, 下次联系时间) for those days."""
 

@@ -5,7 +5,7 @@ from ..models.crm_stage import FUNNEL_LAYERS
 
 
 class CrmFunnelReportHolding(models.Model):
-    """Holdings against the ideal (SPEC 2, 6): per rep of a funnel team and per
+    """Holdings against the ideal (METHOD 2, 6): per rep of a funnel team and per
     layer, how many customers the rep holds, how many they should hold, and the
     shortfall. Every layer has its row; those without an ideal holding (Resource,
     Signed, Implemented) have an ideal of 0, and the Abandoned row counts the

@@ -7,7 +7,7 @@ REPORT_KINDS = [("actual", "Actual"), ("ideal", "Ideal")]
 
 
 class CrmFunnelReportMove(models.Model):
-    """Step rates and cycle times (SPEC 2, 6, 11), cohort by cohort.
+    """Step rates and cycle times (METHOD 2, 6, 11), cohort by cohort.
 
     Each customer reaching a layer is a row, dated when it got there: of the
     customers that reached a layer in the period, the share that went on to a

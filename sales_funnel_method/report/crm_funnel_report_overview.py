@@ -5,7 +5,7 @@ from ..models.crm_stage import FUNNEL_LAYERS
 
 
 class CrmFunnelReportOverview(models.Model):
-    """The funnel at a glance (SPEC 2): layer by layer, how many customers reached
+    """The funnel at a glance (METHOD 2): layer by layer, how many customers reached
     it against how many should have, given the resources that entered the
     funnel and the ideal reach rates (of 100 resources, 90 contacted ... 10 signed)."""
 

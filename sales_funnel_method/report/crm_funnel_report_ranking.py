@@ -410,7 +410,7 @@ class CrmFunnelReportRanking(models.TransientModel):
 
     @api.model
     def _funnel_step_cohorts_sql(self, company, start, end, level):
-        """The cohorts of the step rate (SPEC 11), per rep or team and layer, as the
+        """The cohorts of the step rate (METHOD 11), per rep or team and layer, as the
         move analysis counts them (``crm.funnel.move._funnel_reached_sql`` and
         ``_funnel_moved_on_join_sql``): the customers that reached a layer in the
         period (once on a path: coming back down after a step back up is no new

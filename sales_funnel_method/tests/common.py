@@ -10,7 +10,7 @@ LAYERS = [key for key, _label in FUNNEL_LAYERS]
 
 
 class SalesFunnelCommon(TransactionCase):
-    """The sales organisation every test works with (SPEC 8).
+    """The sales organisation every test works with (METHOD 8).
 
         funnel_director ............ Director: every customer
         funnel_support ............. Support group: the pool and the data

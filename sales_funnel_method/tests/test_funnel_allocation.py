@@ -195,7 +195,7 @@ class TestFunnelFatFirst(FunnelAllocationCommon):
         )
 
     def test_best_team_first_whatever_team_the_customer_came_from(self):
-        """SPEC 5.1: the best resources go to the team with the highest sales
+        """METHOD 5.1: the best resources go to the team with the highest sales
         total, and in it to its best rep with room; then the next team."""
         self._won(self.user_rep_2, 3000)  # Team East: 3000 + 1000
         self._won(self.user_rep, 1000)

@@ -44,7 +44,7 @@ class FunnelFiguresCommon(FunnelExceptionCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelStepRates(FunnelFiguresCommon):
-    """SPEC 2 and 11: of the customers that reached a layer, the share that reached
+    """METHOD 2 and 11: of the customers that reached a layer, the share that reached
     the next one, whether the others left the layer or stalled in it."""
 
     def test_of_50_that_reached_lead_30_reached_intent(self):
@@ -127,7 +127,7 @@ class TestFunnelStepRates(FunnelFiguresCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelOutOfFunnel(FunnelFiguresCommon):
-    """SPEC 7.1 and 11: a signing is judged on the customer's whole path."""
+    """METHOD 7.1 and 11: a signing is judged on the customer's whole path."""
 
     def _signings(self):
         return self.env["crm.funnel.move"]._funnel_period_figures(
@@ -397,7 +397,7 @@ class TestFunnelTimeInLayer(FunnelFiguresCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelProbability(FunnelFiguresCommon):
-    """A funnel customer's probability is its layer's chance to sign (SPEC 2)."""
+    """A funnel customer's probability is its layer's chance to sign (METHOD 2)."""
 
     def test_off_when_the_crm_already_scores(self):
         Company = self.env["res.company"]

@@ -6,7 +6,7 @@ from .common import SalesFunnelCommon
 
 @tagged("post_install", "-at_install")
 class TestFunnelGrade(SalesFunnelCommon):
-    """SPEC 3: a customer gets a grade to enter the Graded layer, and keeps one
+    """METHOD 3: a customer gets a grade to enter the Graded layer, and keeps one
     further down the funnel."""
 
     @users("funnel_rep")

@@ -219,7 +219,7 @@ class TestFunnelCoolDown(FunnelAllocationCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelPoolBelongsToTheCompany(FunnelAllocationCommon):
-    """SPEC 11: only the support group and directors act on a pool customer until
+    """METHOD 11: only the support group and directors act on a pool customer until
     a rep receives it."""
 
     @users("funnel_rep")
@@ -274,7 +274,7 @@ class TestFunnelPoolBelongsToTheCompany(FunnelAllocationCommon):
 @tagged("post_install", "-at_install")
 class TestFunnelDiscovererFirst(FunnelAllocationCommon):
     """A customer discovered by a rep is reserved for them within their allowance
-    (SPEC 4: 个人发掘), for claims as for allocation."""
+    (METHOD 4: 个人发掘), for claims as for allocation."""
 
     def test_reserved_for_the_discoverer_within_the_allowance(self):
         found = self._pool(1, grade="a", funnel_discoverer_id=self.user_rep_2.id)
@@ -388,7 +388,7 @@ class TestOdooLeadAssignmentKeepsTheQuota(FunnelAllocationCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelSalesTotal(FunnelAllocationCommon):
-    """SPEC 11: the sales total is what a rep and a team signed, from the history."""
+    """METHOD 11: the sales total is what a rep and a team signed, from the history."""
 
     def test_revenue_stays_with_the_rep_who_signed(self):
         signed = self._won(self.user_rep_2, 4000)

@@ -17,7 +17,7 @@ class TestFunnelLayers(SalesFunnelCommon):
             [("funnel_layer", "!=", False)], order="sequence, id"
         )
         self.assertEqual(stages.mapped("funnel_layer"), LAYERS)
-        # SPEC 2: move days per transition, cumulative reach rates, holdings per rep
+        # METHOD 2: move days per transition, cumulative reach rates, holdings per rep
         self.assertEqual(stages.mapped("funnel_ideal_days"), [1, 1, 5, 5, 5, 5, 0, 0])
         self.assertEqual(
             stages.mapped("funnel_ideal_reach_rate"), [100, 100, 90, 50, 30, 10, 0, 0]

@@ -37,7 +37,7 @@ class TestFunnelMoves(SalesFunnelCommon):
                 }
             ],
         )
-        # created straight into signed: an out-of-funnel customer (SPEC 7)
+        # created straight into signed: an out-of-funnel customer (METHOD 7)
         late = Lead.create(
             {
                 "name": "Walk-in",
@@ -159,7 +159,7 @@ class TestFunnelMoves(SalesFunnelCommon):
                 }
             ],
         )
-        # cold handling (SPEC 5): the customer leaves the rep, the abandon counts for him
+        # cold handling (METHOD 5): the customer leaves the rep, the abandon counts for him
         self.assertFalse(lead.user_id)
         self.assertEqual(lead.funnel_abandoned_by_id, self.env.user)
         self.assertEqual(self._last_move(lead).user_id, self.env.user)

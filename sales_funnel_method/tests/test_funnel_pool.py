@@ -10,7 +10,7 @@ from .test_funnel_allocation import FunnelAllocationCommon
 
 @tagged("post_install", "-at_install")
 class TestFunnelPool(FunnelAllocationCommon):
-    """SPEC 4 and 5: the pool, claims, abandons and their cool-down."""
+    """METHOD 4 and 5: the pool, claims, abandons and their cool-down."""
 
     @users("funnel_rep")
     def test_rep_claims_from_the_pool(self):
@@ -175,7 +175,7 @@ class TestFunnelPool(FunnelAllocationCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelHandover(FunnelAllocationCommon):
-    """SPEC 5, staff changes: nothing is lost, nothing stays with the leaver unless chosen."""
+    """METHOD 5, staff changes: nothing is lost, nothing stays with the leaver unless chosen."""
 
     @classmethod
     def setUpClass(cls):

@@ -53,7 +53,7 @@ class FunnelReportCommon(FunnelAllocationCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelMoveReport(FunnelReportCommon):
-    """Step rates cohort by cohort (SPEC 2, 11): of the customers that reached a
+    """Step rates cohort by cohort (METHOD 2, 11): of the customers that reached a
     layer, the share that reached a lower one, stalled customers included."""
 
     def _by_layer(self, domain=(), groupby=("layer",)):

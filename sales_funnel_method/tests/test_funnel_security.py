@@ -6,7 +6,7 @@ from .common import SalesFunnelCommon
 
 @tagged("post_install", "-at_install")
 class TestFunnelSecurity(SalesFunnelCommon):
-    """SPEC 8: what each role sees and changes, tested as that role."""
+    """METHOD 8: what each role sees and changes, tested as that role."""
 
     @classmethod
     def setUpClass(cls):

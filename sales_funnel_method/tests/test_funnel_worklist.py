@@ -12,7 +12,7 @@ NOW = datetime(2026, 9, 1, 9, 0, 0)
 
 @tagged("post_install", "-at_install")
 class TestFunnelWorklist(SalesFunnelCommon):
-    """SPEC 6: My Funnel, bottom-up, fast movers and overdue customers first."""
+    """METHOD 6: My Funnel, bottom-up, fast movers and overdue customers first."""
 
     def _at(self, days_ago, **kwargs):
         with freeze_time(NOW - timedelta(days=days_ago)):

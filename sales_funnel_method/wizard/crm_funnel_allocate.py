@@ -5,7 +5,7 @@ from odoo.tools import format_amount
 
 
 class CrmFunnelAllocate(models.TransientModel):
-    """Preview, then run, a fat-first allocation of pool customers (SPEC 5)."""
+    """Preview, then run, a fat-first allocation of pool customers (METHOD 5)."""
 
     _name = "crm.funnel.allocate"
     _description = "Allocate Pool Customers"

@@ -8,7 +8,7 @@ from ..models.crm_funnel_contact import CONTACT_KINDS
 
 
 class CrmFunnelContactLog(models.TransientModel):
-    """Log a contact with a customer in two clicks: the tracking record (SPEC 9)."""
+    """Log a contact with a customer in two clicks: the tracking record (METHOD 9)."""
 
     _name = "crm.funnel.contact.log"
     _description = "Log a Contact"

@@ -5,7 +5,7 @@ from ..models.crm_funnel_allocation import HANDOVER_FAT_FIRST_LAYERS
 
 
 class CrmFunnelHandoverWizard(models.TransientModel):
-    """Hand over the customers of a rep who leaves (SPEC 5, 人员变动)."""
+    """Hand over the customers of a rep who leaves (METHOD 5, 人员变动)."""
 
     _name = "crm.funnel.handover.wizard"
     _description = "Hand Over a Leaving Rep's Customers"

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 
 class CrmFunnelRestore(models.TransientModel):
-    """The sales manager's evaluation of an abandon (SPEC 5, 冷处理): bring abandoned
+    """The sales manager's evaluation of an abandon (METHOD 5, 冷处理): bring abandoned
     customers back to the pool before their cool-down ends, saying why."""
 
     _name = "crm.funnel.restore"

@@ -7,7 +7,7 @@ import xlsxwriter
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-# the deck's spreadsheet: one sub-sheet per layer, bottom of the funnel first (SPEC 9)
+# the deck's spreadsheet: one sub-sheet per layer, bottom of the funnel first (METHOD 9)
 WORKBOOK_LAYERS = [
     "implemented",
     "signed",

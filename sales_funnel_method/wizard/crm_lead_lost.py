@@ -7,8 +7,8 @@ class CrmLeadLost(models.TransientModel):
     funnel_abandon = fields.Boolean(
         string="Abandoning Funnel Customers",
         compute="_compute_funnel_abandon",
-        help="Funnel customers are abandoned (SPEC 1, layer 8), with the Abandoned "
-        "layer's reasons.",
+        help="Funnel customers are abandoned (the funnel's eighth layer), with the "
+        "Abandoned layer's reasons.",
     )
 
     @api.depends("lead_ids.funnel_layer")

@@ -34,7 +34,7 @@ export function formatDays(value) {
 }
 
 /**
- * The manager's morning screen (SPEC 6): the seven layers drawn as a funnel, each
+ * The manager's morning screen (METHOD 6): the seven layers drawn as a funnel, each
  * with its holdings against the ideal, its step rate against the ideal rate and
  * its days against the ideal days, coloured where it falls short; the open
  * exceptions and the fast movers beside it. A click on a layer opens its

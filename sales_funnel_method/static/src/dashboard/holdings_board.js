@@ -10,7 +10,7 @@ import { getDefaultConfig } from "@web/views/view";
 import { formatHeld } from "./funnel_dashboard";
 
 /**
- * Holdings against the ideal (SPEC 2, 6): reps in rows, the layers in columns,
+ * Holdings against the ideal (METHOD 2, 6): reps in rows, the layers in columns,
  * each cell what the rep holds against the ideal, coloured by the shortfall,
  * with team subtotals. A click on a cell opens those customers.
  */

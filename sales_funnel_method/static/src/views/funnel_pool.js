@@ -7,7 +7,7 @@ import { listView } from "@web/views/list/list_view";
 import { ListRenderer } from "@web/views/list/list_renderer";
 
 /**
- * The user's own capacity above the pool (SPEC 4): how many customers they hold,
+ * The user's own capacity above the pool (METHOD 4): how many customers they hold,
  * their quota, and how many more they may claim.
  */
 export class FunnelPoolCapacity extends Component {

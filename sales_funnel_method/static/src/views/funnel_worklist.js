@@ -8,7 +8,7 @@ import { ListRenderer } from "@web/views/list/list_renderer";
 import { FunnelTargets } from "./funnel_targets";
 
 /**
- * Holdings against the ideal per layer (SPEC 2), above the rep's My Funnel list.
+ * Holdings against the ideal per layer (METHOD 2), above the rep's My Funnel list.
  */
 export class FunnelHoldings extends Component {
     static template = "sales_funnel_method.FunnelHoldings";

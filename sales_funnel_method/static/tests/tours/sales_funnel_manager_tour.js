@@ -4,7 +4,7 @@ import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 import { openFunnelMenu } from "./funnel_tour_utils";
 
-// A manager reads the funnel overview, drills into a rep, and exports the workbook (SPEC 9).
+// A manager reads the funnel overview, drills into a rep, and exports the workbook (METHOD 9).
 registry.category("web_tour.tours").add("sales_funnel_method_manager_reports", {
     url: "/odoo",
     steps: () => [
@@ -81,7 +81,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_manager_reports", {
     ],
 });
 
-// A team manager works an exception: acknowledges it, opens its customers, resolves it (SPEC 7).
+// A team manager works an exception: acknowledges it, opens its customers, resolves it (METHOD 7).
 registry.category("web_tour.tours").add("sales_funnel_method_manager_works_an_exception", {
     url: "/odoo",
     steps: () => [

@@ -3,7 +3,7 @@
 import { registry } from "@web/core/registry";
 import { openFunnelMenu } from "./funnel_tour_utils";
 
-// The support group previews a fat-first allocation of the pool, then runs it (SPEC 5).
+// The support group previews a fat-first allocation of the pool, then runs it (METHOD 5).
 registry.category("web_tour.tours").add("sales_funnel_method_support_allocates", {
     url: "/odoo",
     steps: () => [
@@ -81,7 +81,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_support_allocates_s
     ],
 });
 
-// A rep claims from the pool, as allocation would take it: A first, then the oldest (SPEC 4).
+// A rep claims from the pool, as allocation would take it: A first, then the oldest (METHOD 4).
 registry.category("web_tour.tours").add("sales_funnel_method_rep_claims", {
     url: "/odoo",
     steps: () => [
@@ -169,7 +169,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_at_capacity", {
     ],
 });
 
-// The support group hands over the customers of a rep who leaves (SPEC 5, 人员变动).
+// The support group hands over the customers of a rep who leaves (METHOD 5, 人员变动).
 registry.category("web_tour.tours").add("sales_funnel_method_support_hands_over", {
     url: "/odoo",
     steps: () => [

@@ -3,7 +3,7 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-// A rep grades a new resource, then moves it down the funnel to Contacted (SPEC 3).
+// A rep grades a new resource, then moves it down the funnel to Contacted (METHOD 3).
 registry.category("web_tour.tours").add("sales_funnel_method_rep_grades_resource", {
     url: "/odoo",
     steps: () => [
@@ -76,7 +76,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_grades_resource
     ],
 });
 
-// A rep starts the day on My Funnel: the fast mover of the deepest layer comes first (SPEC 6).
+// A rep starts the day on My Funnel: the fast mover of the deepest layer comes first (METHOD 6).
 registry.category("web_tour.tours").add("sales_funnel_method_my_funnel", {
     url: "/odoo",
     steps: () => [
@@ -108,7 +108,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_my_funnel", {
     ],
 });
 
-// The same morning for a rep who works in Chinese: the deck's own words (SPEC).
+// The same morning for a rep who works in Chinese: the deck's own words (METHOD).
 registry.category("web_tour.tours").add("sales_funnel_method_my_funnel_zh_cn", {
     url: "/odoo",
     steps: () => [
@@ -204,7 +204,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_my_funnel_zh_cn", {
     ],
 });
 
-// A rep lands on My Funnel when they log in, not on Discuss (SPEC 6).
+// A rep lands on My Funnel when they log in, not on Discuss (METHOD 6).
 registry.category("web_tour.tours").add("sales_funnel_method_rep_lands_on_my_funnel", {
     url: "/odoo",
     steps: () => [
@@ -218,7 +218,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_lands_on_my_fun
     ],
 });
 
-// A rep logs a contact with a customer in the tracking record (SPEC 9), and reads it back.
+// A rep logs a contact with a customer in the tracking record (METHOD 9), and reads it back.
 registry.category("web_tour.tours").add("sales_funnel_method_rep_logs_a_contact", {
     url: "/odoo",
     steps: () => [
@@ -276,7 +276,7 @@ registry.category("web_tour.tours").add("sales_funnel_method_rep_logs_a_contact"
 });
 
 // A rep signs one customer and abandons another, in the deck's words; a customer of
-// a team outside the funnel keeps Odoo's Won and Lost (SPEC 1).
+// a team outside the funnel keeps Odoo's Won and Lost (METHOD 1).
 registry.category("web_tour.tours").add("sales_funnel_method_rep_signs_and_abandons", {
     url: "/odoo",
     steps: () => [
