@@ -76,10 +76,11 @@ class CrmFunnelDashboard(models.AbstractModel):
             ["name"],
             order="sequence, name",
         )
+        # a rep in two teams counts in the oldest membership, as in the holdings
         members = self.env["crm.team.member"].search_fetch(
             [("crm_team_id", "in", teams.ids), ("user_id.active", "=", True)],
             ["user_id", "crm_team_id"],
-            order="crm_team_id, id",
+            order="id",
         )
         reps = {}
         for member in members:
