@@ -547,20 +547,6 @@ class TestFunnelDashboard(FunnelFiguresCommon):
             all(item["description"] for item in data["exceptions"]["items"])
         )
 
-    @users("funnel_director")
-    def test_a_rep_in_two_teams_counts_in_the_oldest(self):
-        """As in the holdings: a rep who joins a second team stays in the first."""
-        self.assertLess(self.team_east.id, self.team_west.id)
-        self.env["crm.team.member"].sudo().create(
-            {"crm_team_id": self.team_east.id, "user_id": self.user_rep_west.id}
-        )
-        reps = {rep["id"]: rep for rep in self._dashboard()["options"]["reps"]}
-        self.assertEqual(reps[self.user_rep_west.id]["team_id"], self.team_west.id)
-        holding = self.env["crm.funnel.report.holding"].search(
-            [("user_id", "=", self.user_rep_west.id)], limit=1
-        )
-        self.assertEqual(holding.team_id, self.team_west)
-
     def test_the_contact_time_curve_beside_the_funnel(self):
         """The fourth daily question: how often and when the customers were
         contacted, in weeks since the rep received them, made and planned."""
