@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import polib
+from lxml import etree
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -81,6 +82,36 @@ class TestFunnelTranslations(SalesFunnelCommon):
         )
         # Odoo's own reasons stay, for the teams outside the funnel
         self.assertFalse(self.env.ref("crm.lost_reason_1").funnel_reason)
+
+    def test_funnel_screens_filter_signed_and_abandoned(self):
+        """My Funnel and the pool filter signed and abandoned customers (签约,
+        放弃) where Odoo's pipeline says won and lost."""
+        self._install_chinese()
+
+        def labels(xmlid, lang):
+            record = self.env.ref(xmlid)
+            view = record.search_view_id if record._name != "ir.ui.view" else record
+            arch = (
+                self.env["crm.lead"]
+                .with_context(lang=lang)
+                .get_view(view.id, "search")["arch"]
+            )
+            filters = etree.fromstring(arch).iterfind(".//filter")
+            names = ("filter_won", "filter_lost", "lostreason")
+            return [f.get("string") for f in filters if f.get("name") in names]
+
+        for action in (
+            "sales_funnel_method.crm_lead_action_my_funnel",
+            "sales_funnel_method.crm_lead_action_pool",
+        ):
+            self.assertEqual(
+                labels(action, "en_US"), ["Signed", "Abandoned", "Abandon Reason"]
+            )
+            self.assertEqual(
+                labels(action, "zh_CN"), ["签约客户", "放弃客户", "放弃原因"]
+            )
+        pipeline = labels("crm.view_crm_case_opportunities_filter", "en_US")
+        self.assertEqual(pipeline, ["Won", "Lost", "Lost Reason"])
 
     def test_odoo_pipeline_is_the_sales_funnel_in_chinese(self):
         self._install_chinese()
