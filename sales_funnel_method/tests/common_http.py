@@ -50,6 +50,13 @@ class SalesFunnelHttpCase(HttpCase, SalesFunnelCommon):
         # cleanups run last-in first-out: the check runs before the handler goes
         self.addCleanup(self.assertServerLogClean)
 
+    def start_tour(self, url_path, tour_name, step_delay=None, **kwargs):
+        # a whole tour gets 3 minutes (Odoo's default: 60 s) and each of its steps
+        # 30 s (funnel_tour_utils.js): on a loaded machine the reports answer
+        # slower, and a slow answer is not a failure
+        kwargs.setdefault("timeout", 180)
+        return super().start_tour(url_path, tour_name, step_delay, **kwargs)
+
     def assertServerLogClean(self):
         """Fail on what the server logged at ERROR or with a traceback so far."""
         records = self._server_log.take()

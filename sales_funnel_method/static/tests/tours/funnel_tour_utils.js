@@ -1,6 +1,19 @@
 /** @odoo-module **/
 
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { TourAutomatic } from "@web_tour/tour_service/tour_automatic";
+import { patch } from "@web/core/utils/patch";
+
+/**
+ * The funnel's tours give each step 30 s to find its trigger instead of Odoo's
+ * 10 s (a step's own timeout still wins): the dashboard and the reports answer
+ * slower on a loaded CI machine, and a slow answer is not a defect.
+ */
+patch(TourAutomatic.prototype, {
+    get timeout() {
+        return this.name?.startsWith("sales_funnel_method") ? 30000 : undefined;
+    },
+});
 
 /** Open CRM from the apps menu. */
 export function openCrm() {
