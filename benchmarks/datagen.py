@@ -745,6 +745,10 @@ def generate(
         team_records,
         seed,
     )
+    # the moves' path facts, as the move recorder stores them (one statement)
+    create_bench_lead_table(cr)
+    cr.execute("SELECT id FROM bench_lead")
+    env["crm.funnel.move"]._funnel_refresh_paths([row[0] for row in cr.fetchall()])
     env.invalidate_all()
     Param.set_param(DATA_PARAM, signature)
     env.flush_all()

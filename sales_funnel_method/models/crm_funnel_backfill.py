@@ -18,9 +18,10 @@ class CrmFunnelMove(models.Model):
         no tracked change gets one entry dated from its last stage update.
         Customers that already have moves are left alone.
 
-        One statement whatever the number of customers (install on a CRM in use,
+        Two statements whatever the number of customers (install on a CRM in use,
         the mapping wizard, a reinstall): the moves are inserted from the tracking
-        and the customers' layer dates set from them. Nothing but the move's own
+        and the customers' layer dates set from them, then the new moves' path
+        facts are stored (``_funnel_refresh_paths``). Nothing but the move's own
         fields and the layer date depends on what it writes (checked by the tests).
 
         :return: the moves created
@@ -169,6 +170,9 @@ class CrmFunnelMove(models.Model):
             )
         )
         move_ids, lead_ids = self.env.cr.fetchone()
+        # the path facts of the new history (a statement can't read the rows its
+        # own INSERT wrote)
+        self._funnel_refresh_paths(leads.ids)
         leads.invalidate_recordset(["funnel_move_ids"])
         leads.modified(["funnel_move_ids"])
         if lead_ids:

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import create_index, drop_index, make_index_name
+from odoo.tools.sql import column_exists, create_index, drop_index, make_index_name
 
 from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 
@@ -10,6 +10,10 @@ from .crm_stage import FUNNEL_LAYERS, LAYER_RANK
 WORKING_LAYERS = ("graded", "contacted", "lead", "intent")
 # the funnel, top to bottom (abandoned stands beside it)
 FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
+
+# what a customer's path is made of: a change to one of them changes the stored
+# path facts (reached, moved_on_date) of the customer's moves
+PATH_FIELDS = {"lead_id", "date", "to_layer", "move_type"}
 
 # fields indexed by earlier versions that no query filters or joins on alone
 UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
@@ -105,6 +109,29 @@ class CrmFunnelMove(models.Model):
         "for restoring a customer before the end of its cool-down, or the customer a "
         "merged move comes from.",
     )
+    # the customer's path, stored by the move recorder (_funnel_refresh_paths) so
+    # that the step rates read them instead of searching every customer's history
+    reached = fields.Boolean(
+        string="Reached the Layer",
+        readonly=True,
+        help="The move brought the customer to its layer for the first time on its "
+        "path: it entered the funnel there, moved down into it or was reopened into "
+        "it. The step rates count these moves.",
+    )
+    moved_on_date = fields.Datetime(
+        string="Moved Down On",
+        readonly=True,
+        help="When the customer next reached a lower layer than this move's, on the "
+        "same path (empty while it has not: it stalled, went back up or was abandoned).",
+    )
+
+    def _auto_init(self):
+        # a history written before its paths were stored gets them once
+        missing = not column_exists(self.env.cr, self._table, "moved_on_date")
+        res = super()._auto_init()
+        if missing:
+            self._funnel_refresh_paths()
+        return res
 
     def init(self):
         res = super().init()
@@ -125,6 +152,58 @@ class CrmFunnelMove(models.Model):
         for fname in UNINDEXED_FIELDS:
             drop_index(self.env.cr, make_index_name(self._table, fname), self._table)
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        self._funnel_refresh_paths(moves.lead_id.ids)
+        return moves
+
+    def write(self, vals):
+        if not PATH_FIELDS & set(vals):
+            return super().write(vals)
+        lead_ids = set(self.lead_id.ids)
+        res = super().write(vals)
+        self._funnel_refresh_paths(list(lead_ids | set(self.lead_id.ids)))
+        return res
+
+    def unlink(self):
+        lead_ids = self.lead_id.ids
+        res = super().unlink()
+        self._funnel_refresh_paths(lead_ids)
+        return res
+
+    @api.model
+    def _funnel_refresh_paths(self, lead_ids=None):
+        """Store the path facts of the moves of the customers ``lead_ids`` (every
+        customer when None) as their whole history now says: whether each move
+        reached its layer (``_funnel_reached_live_sql``) and when the customer
+        then moved down (``_funnel_moved_on_live_join_sql``). One statement, for
+        the customers' own moves only; the recorder calls it on every create,
+        write and delete of moves, the merge and the back-fill after theirs."""
+        if lead_ids is not None and not lead_ids:
+            return
+        self.flush_model(list(PATH_FIELDS))
+        self.env.cr.execute(
+            SQL(
+                """UPDATE crm_funnel_move move
+                      SET reached = path.reached, moved_on_date = path.moved_on_date
+                     FROM (SELECT move.id, COALESCE(%(reached)s, FALSE) AS reached,
+                                  moved_on.date AS moved_on_date
+                             FROM crm_funnel_move move
+                                  %(moved_on)s
+                            WHERE %(leads)s) path
+                    WHERE move.id = path.id
+                      AND (move.reached IS DISTINCT FROM path.reached
+                           OR move.moved_on_date IS DISTINCT FROM path.moved_on_date)""",
+                reached=self._funnel_reached_live_sql("move"),
+                moved_on=self._funnel_moved_on_live_join_sql("move", "moved_on"),
+                leads=SQL("TRUE")
+                if lead_ids is None
+                else SQL("move.lead_id = ANY(%s)", list(lead_ids)),
+            )
+        )
+        self.invalidate_model(["reached", "moved_on_date"])
 
     @api.depends("lead_id", "from_layer", "to_layer")
     def _compute_display_name(self):
@@ -212,9 +291,27 @@ class CrmFunnelMove(models.Model):
     @api.model
     def _funnel_reached_sql(self, move="move"):
         """SQL condition: the move ``move`` is a customer reaching its layer (METHOD 2,
-        11): it entered the funnel there, moved down into it, or was reopened into
-        it, and had not reached that layer or a lower one before on its path (a
-        customer coming back down after a step back up reached it once)."""
+        11), as stored on the move (``reached``, see ``_funnel_reached_live_sql``)."""
+        return SQL("%s", SQL.identifier(move, "reached"))
+
+    @api.model
+    def _funnel_moved_on_join_sql(self, move="move", alias="moved_on"):
+        """SQL: a join giving, as ``alias.date``, when the customer of the move
+        ``move`` first reached a lower layer on the same path, as stored on the move
+        (``moved_on_date``, see ``_funnel_moved_on_live_join_sql``)."""
+        return SQL(
+            "CROSS JOIN LATERAL (SELECT %s AS date) %s",
+            SQL.identifier(move, "moved_on_date"),
+            SQL.identifier(alias),
+        )
+
+    @api.model
+    def _funnel_reached_live_sql(self, move="move"):
+        """SQL condition, from the customer's whole history: the move ``move`` is a
+        customer reaching its layer (METHOD 2, 11): it entered the funnel there,
+        moved down into it, or was reopened into it, and had not reached that layer
+        or a lower one before on its path (a customer coming back down after a step
+        back up reached it once)."""
         alias = SQL.identifier(move)
         return SQL(
             """(%(move)s.move_type IN ('entry', 'forward', 'reopen')
@@ -232,12 +329,13 @@ class CrmFunnelMove(models.Model):
         )
 
     @api.model
-    def _funnel_moved_on_join_sql(self, move="move", alias="moved_on"):
-        """SQL: a LEFT JOIN LATERAL giving, as ``alias.date``, when the customer of
-        the move ``move`` first reached a lower layer than the one ``move`` brought
-        it to, on the same path (NULL while it has not: it stalled, went back up
-        or was abandoned). A move straight to a layer further down counts; a
-        reopen straight into Signed counts as the signing it is."""
+    def _funnel_moved_on_live_join_sql(self, move="move", alias="moved_on"):
+        """SQL, from the customer's whole history: a LEFT JOIN LATERAL giving, as
+        ``alias.date``, when the customer of the move ``move`` first reached a lower
+        layer than the one ``move`` brought it to, on the same path (NULL while it
+        has not: it stalled, went back up or was abandoned). A move straight to a
+        layer further down counts; a reopen straight into Signed counts as the
+        signing it is."""
         move_alias = SQL.identifier(move)
         return SQL(
             """LEFT JOIN LATERAL (
@@ -324,6 +422,8 @@ class CrmFunnelMove(models.Model):
                 prefix=self.env._("Merged from:"),
             )
         )
+        # the merged moves join the target's path: its steps are counted again
+        self._funnel_refresh_paths(target.ids)
         for table in ("crm_funnel_assignment", "crm_funnel_contact"):
             self.env.cr.execute(
                 SQL(

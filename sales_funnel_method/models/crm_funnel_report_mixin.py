@@ -85,12 +85,16 @@ class CrmFunnelReportMixin(models.AbstractModel):
                 SQL(denominator, table=table),
             )
         if fname in self._funnel_by_kind and func:
+            # a group without actual rows holds ideal ones only: each row feeds one
+            # of the two aggregates (a median sorts its rows once, not twice)
             kind = SQL.identifier(self._table, "kind")
             return SQL(
-                "CASE WHEN BOOL_OR(%(kind)s = 'actual') THEN %(actual)s ELSE %(all)s END",
+                "CASE WHEN BOOL_OR(%(kind)s = 'actual') THEN %(actual)s ELSE %(ideal)s END",
                 kind=kind,
                 actual=self._funnel_aggregate(fname, func, SQL("%s = 'actual'", kind)),
-                all=self._funnel_aggregate(fname, func),
+                ideal=self._funnel_aggregate(
+                    fname, func, SQL("%s IS DISTINCT FROM 'actual'", kind)
+                ),
             )
         if fname in self._funnel_medians and func:
             return self._funnel_aggregate(fname, func)

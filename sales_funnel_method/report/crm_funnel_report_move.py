@@ -36,6 +36,8 @@ class CrmFunnelReportMove(models.Model):
             "user_id",
             "team_id",
             "company_id",
+            "reached",
+            "moved_on_date",
         ],
         "crm.stage": ["funnel_layer", "funnel_ideal_reach_rate", "funnel_ideal_days"],
         "crm.team": ["use_funnel"],

@@ -127,12 +127,13 @@ class TestFunnelBackfillQueries(SalesFunnelCommon):
         self._backfill_queries(3)
         for count in (10, 100):
             leads = self._tracked_customers(count)
-            # the sorts' memory, then one INSERT ... SELECT of the moves with the
-            # layer dates in the same statement
-            with self.assertQueryCount(2):
+            # the sorts' memory, one INSERT ... SELECT of the moves with the layer
+            # dates in the same statement, then the moves' path facts
+            with self.assertQueryCount(3):
                 moves = self.env["crm.funnel.move"]._funnel_backfill(leads)
                 self.env.flush_all()
             self.assertEqual(len(moves), 2 * count)
+            self.assertEqual(moves.filtered("reached"), moves)
             # a second back-fill finds the history written and leaves it alone
             self.assertFalse(self.env["crm.funnel.move"]._funnel_backfill(leads))
 
