@@ -27,3 +27,5 @@ from . import test_funnel_assessment_ui
 from . import test_funnel_settings
 from . import test_funnel_wizard_tours
 from . import test_funnel_history_performance
+from . import test_funnel_paths
+from . import test_funnel_read_queries

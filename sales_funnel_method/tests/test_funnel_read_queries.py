@@ -1,0 +1,170 @@
+from datetime import datetime, timedelta
+
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo.tests import tagged, users
+
+from .test_funnel_allocation import FunnelAllocationCommon
+
+NOW = datetime(2025, 6, 16, 9)
+
+# each report's pivot as its view opens it, and the queries one opening costs
+# whatever the customers: the SELECT ... GROUP BY, the sort memory of a median
+# (SET LOCAL work_mem), and the display names of its many2one groups (teams;
+# users with their partners; companies), read again after the cache is cleared
+BUDGETS = {
+    "crm.funnel.report.overview": 1,
+    "crm.funnel.report.holding": 4,  # + team, user and partner names
+    "crm.funnel.report.move": 5,  # + work_mem, the rule's user, company, partner
+    "crm.funnel.report.abandon": 4,  # + team, user and partner names
+    "crm.funnel.report.contact": 1,
+    "crm.funnel.report.target": 3,  # + user and partner names
+}
+# the support group's figures: + the members' and the user's names and company
+SUPPORT_BUDGET = 5
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelReadQueries(FunnelAllocationCommon):
+    """What a manager and a rep open every day costs the same queries for a few
+    customers as for many: each report's pivot, My Funnel's header, the rep's
+    targets and the holdings board (the dashboard and the ranking boards have
+    theirs in test_funnel_figures and test_funnel_rankings)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.funnel.target"].create(
+            [
+                {
+                    "year": NOW.year,
+                    "user_id": cls.user_rep.id,
+                    "team_id": cls.team_east.id,
+                    "kind": kind,
+                    "month_06": 10,
+                }
+                for kind in ("revenue", "signings", "intent")
+            ]
+        )
+        cls._history(6)
+
+    @classmethod
+    def _history(cls, count):
+        """``count`` customers for each rep, moved down, contacted, some signed
+        and one abandoned, this month."""
+        for user, team in (
+            (cls.user_rep, cls.team_east),
+            (cls.user_rep_2, cls.team_east),
+            (cls.user_rep_west, cls.team_west),
+        ):
+            with freeze_time(NOW - timedelta(days=10)):
+                leads = cls._create_customers(
+                    count, layer="resource", grade="b", user=user, team=team
+                )
+            for days_ago, layer, share in (
+                (8, "graded", 1),
+                (6, "contacted", 2),
+                (4, "lead", 3),
+                (2, "intent", 4),
+                (1, "signed", 6),
+            ):
+                with freeze_time(NOW - timedelta(days=days_ago)):
+                    leads[: count // share].write({"stage_id": cls.stages[layer].id})
+                    cls.env["crm.funnel.contact"]._funnel_record(
+                        leads[: count // share], "visit"
+                    )
+            with freeze_time(NOW - timedelta(days=3)):
+                leads[-1].action_set_lost()
+        cls.env.flush_all()
+
+    def _pivot_queries(self, model):
+        """The queries of the pivot's read_group, rows and columns as the view says."""
+        Report = self.env[model]
+        arch = etree.fromstring(Report.get_view(view_type="pivot")["arch"])
+        groupby, measures = [], []
+        for node in arch.iter("field"):
+            name = node.get("name")
+            if node.get("type") in ("row", "col"):
+                interval = node.get("interval")
+                groupby.append(f"{name}:{interval}" if interval else name)
+            elif node.get("type") == "measure":
+                measures.append(f"{name}:{Report._fields[name].aggregator}")
+        self.env.invalidate_all()
+        Report.read_group([], measures, groupby, lazy=False)  # caches (rules, names)
+        self.env.invalidate_all()
+        with self.assertQueryCount(BUDGETS.get(model, SUPPORT_BUDGET)):
+            groups = Report.read_group([], measures, groupby, lazy=False)
+        return groups
+
+    def _all_pivots(self):
+        with freeze_time(NOW):
+            return {model: self._pivot_queries(model) for model in BUDGETS}
+
+    @users("funnel_manager_east")
+    def test_report_pivots_at_two_sizes(self):
+        small = self._all_pivots()
+        self._history(40)
+        large = self._all_pivots()
+        for model, groups in small.items():
+            self.assertTrue(groups, model)
+            # more customers, the same groups with more in them
+            self.assertGreaterEqual(
+                sum(group["__count"] for group in large[model]),
+                sum(group["__count"] for group in groups),
+                model,
+            )
+
+    @users("funnel_support")
+    def test_support_figures_pivot_at_two_sizes(self):
+        model = "crm.funnel.report.support"
+        with freeze_time(NOW):
+            small = self._pivot_queries(model)
+        self._history(40)
+        with freeze_time(NOW):
+            large = self._pivot_queries(model)
+        self.assertTrue(small)
+        self.assertEqual(len(large), len(small))
+
+    def _my_funnel_queries(self):
+        Lead = self.env["crm.lead"]
+        Target = self.env["crm.funnel.target"]
+        with freeze_time(NOW):
+            Lead.get_funnel_holdings()
+            Target.get_funnel_my_targets()
+            self.env.invalidate_all()
+            # the rows of the rep's holdings, then their fields
+            with self.assertQueryCount(2):
+                holdings = Lead.get_funnel_holdings()
+            # the month's figures, the user and partner (the rep's day), the
+            # company and its currency (the amounts' symbol)
+            with self.assertQueryCount(5):
+                targets = Target.get_funnel_my_targets()
+        return holdings, targets
+
+    @users("funnel_rep")
+    def test_my_funnel_header_at_two_sizes(self):
+        holdings, _targets = self._my_funnel_queries()
+        self._history(40)
+        more, targets = self._my_funnel_queries()
+        self.assertGreater(
+            sum(row["held"] for row in more), sum(row["held"] for row in holdings)
+        )
+        self.assertTrue(targets)
+
+    def _board_queries(self):
+        Dashboard = self.env["crm.funnel.dashboard"]
+        with freeze_time(NOW):
+            for _warm in range(2):  # the record rules' caches, for each company
+                Dashboard.get_holdings_board({})
+                self.env.invalidate_all()
+            # the company, its funnel teams and their members with their users and
+            # partners, the report, the user's companies
+            with self.assertQueryCount(7):
+                return Dashboard.get_holdings_board({})
+
+    @users("funnel_manager_east")
+    def test_holdings_board_at_two_sizes(self):
+        self._board_queries()
+        self._history(40)
+        self.assertTrue(self._board_queries())
