@@ -18,6 +18,10 @@ times count. Run from the repository root:
     .venv/bin/python benchmarks/bench_pool_return.py
 
 The last line printed is the ratio of the job's time to the list edit's.
+
+With ``--sizes 10000,100000`` it times the job alone at each size in one run
+(the data generated for each in turn, a tenth of the customers returned), and
+the last line is the largest size's time over the smallest's.
 """
 
 import argparse
@@ -105,14 +109,72 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--db", default="sales_funnel_bench_reports")
+    parser.add_argument(
+        "--sizes",
+        help="the daily job alone at each of these customer counts (comma-separated), "
+        "returning a tenth of each; the last line is the largest's time over the "
+        "smallest's",
+    )
     common.add_database_options(parser, "the generated funnel is reused")
     return parser.parse_args(argv)
+
+
+def run_sizes(args):
+    """The job at several sizes in one run: N customers, N / 10 of them returned."""
+    results = {}
+    for size in sorted(int(size) for size in args.sizes.split(",")):
+        returned = size // 10
+        with common.environment(args.db) as env:
+            datagen.generate(
+                env,
+                size,
+                reps=args.reps,
+                moves_per_customer=args.moves_per_customer,
+                seed=args.seed,
+            )
+            # the same moment for every run: the same customers are due
+            frozen = fields.Datetime.now()
+            with patch.object(fields.Datetime, "now", lambda *_args, at=frozen: at):
+                days = choose_days(due_ages(env), returned)
+                env.cr.rollback()
+                set_days(env, days)
+                best = None
+                for _round in range(args.repeat):
+                    with common.commit_refused(env.cr, "job"):
+                        result = run_job(env, returned)
+                    env.cr.rollback()
+                    set_days(env, days)
+                    if len(result["ids"]) != returned:
+                        raise SystemExit(f"the job returned {len(result['ids'])}")
+                    if best is None or result["time"] < best["time"]:
+                        best = result
+            results[size] = best
+            print(
+                f"  {size:7d} customers: {returned} returned in {best['time']:8.2f} s, "
+                f"{best['queries']} queries",
+                flush=True,
+            )
+    print(f"daily return to the pool, best of {args.repeat}, {args.reps} reps")
+    for size, result in results.items():
+        print(
+            f"{size:8d} customers {size // 10:7d} returned {result['time']:9.2f} s "
+            f"{result['queries']:6d} queries"
+        )
+    small, large = min(results), max(results)
+    common.print_ratio(
+        f"{large}/{small} time", results[large]["time"] / results[small]["time"]
+    )
 
 
 def main(argv=None):
     args = parse_args(argv)
     conf = common.setup(args.db)
     common.ensure_database(args.db, conf, update=args.update)
+    if args.sizes:
+        run_sizes(args)
+        if not args.keep:
+            common.drop_database(args.db)
+        return
     with common.environment(args.db) as env:
         datagen.generate(
             env,
