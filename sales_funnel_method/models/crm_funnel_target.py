@@ -40,6 +40,33 @@ def month_bounds(user, day):
     return utc(first), utc(following)
 
 
+class CrmFunnelTargetMonths(models.AbstractModel):
+    """Twelve monthly figures in columns and their year's total: a target line and
+    a line of the yearly grid that edits it."""
+
+    _name = "crm.funnel.target.months"
+    _description = "Funnel Targets by Month"
+
+    month_01 = fields.Float(string="January")
+    month_02 = fields.Float(string="February")
+    month_03 = fields.Float(string="March")
+    month_04 = fields.Float(string="April")
+    month_05 = fields.Float(string="May")
+    month_06 = fields.Float(string="June")
+    month_07 = fields.Float(string="July")
+    month_08 = fields.Float(string="August")
+    month_09 = fields.Float(string="September")
+    month_10 = fields.Float(string="October")
+    month_11 = fields.Float(string="November")
+    month_12 = fields.Float(string="December")
+    year_total = fields.Float(string="Whole Year", compute="_compute_year_total")
+
+    @api.depends(*MONTH_FIELDS)
+    def _compute_year_total(self):
+        for line in self:
+            line.year_total = sum(line[name] for name in MONTH_FIELDS)
+
+
 class CrmFunnelTarget(models.Model):
     """A year of monthly targets (业绩目标) of a rep or a sales team for one
     figure: won revenue, signings or customers moved into Intent.
@@ -52,6 +79,7 @@ class CrmFunnelTarget(models.Model):
     """
 
     _name = "crm.funnel.target"
+    _inherit = ["crm.funnel.target.months"]
     _description = "Funnel Target"
     _check_company_auto = True
     _order = "year desc, team_id, level desc, user_id, kind"
@@ -106,21 +134,7 @@ class CrmFunnelTarget(models.Model):
         required=True,
         index=True,
     )
-    month_01 = fields.Float(string="January")
-    month_02 = fields.Float(string="February")
-    month_03 = fields.Float(string="March")
-    month_04 = fields.Float(string="April")
-    month_05 = fields.Float(string="May")
-    month_06 = fields.Float(string="June")
-    month_07 = fields.Float(string="July")
-    month_08 = fields.Float(string="August")
-    month_09 = fields.Float(string="September")
-    month_10 = fields.Float(string="October")
-    month_11 = fields.Float(string="November")
-    month_12 = fields.Float(string="December")
-    year_total = fields.Float(
-        string="Whole Year", compute="_compute_year_total", store=True
-    )
+    year_total = fields.Float(store=True)
 
     _sql_constraints = [
         (
@@ -228,11 +242,6 @@ class CrmFunnelTarget(models.Model):
             target.company_id = (
                 target.team_id.company_id or target.company_id or self.env.company
             )
-
-    @api.depends(*MONTH_FIELDS)
-    def _compute_year_total(self):
-        for target in self:
-            target.year_total = sum(target[name] for name in MONTH_FIELDS)
 
     @api.constrains("year", *MONTH_FIELDS, "kind")
     def _check_values(self):

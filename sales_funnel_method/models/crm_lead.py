@@ -9,7 +9,7 @@ from odoo.tools.sql import create_index
 
 from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
-from .masked_fields import MaskedEmail, MaskedPhone, check_masked_grouping
+from .masked_fields import MaskedEmail, MaskedPhone
 
 # My Funnel works bottom-up (METHOD 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
@@ -31,7 +31,8 @@ GRADES = [
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "crm.funnel.masked.mixin"]
 
     # ------------------------------------------------------------
     # FIELDS
@@ -794,22 +795,6 @@ class CrmLead(models.Model):
                 }
             }
         return None
-
-    @api.model
-    def read_group(
-        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
-    ):
-        # the groups would name the masked contact details (see masked_fields)
-        check_masked_grouping(self, groupby, fields)
-        return super().read_group(
-            domain,
-            fields,
-            groupby,
-            offset=offset,
-            limit=limit,
-            orderby=orderby,
-            lazy=lazy,
-        )
 
     def _message_get_suggested_recipients(self):
         # a pool customer's address is not offered to a rep who does not hold it

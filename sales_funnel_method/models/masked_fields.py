@@ -19,7 +19,7 @@ field, computed once for a whole batch by the allocation service.
 
 import re
 
-from odoo import fields
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 EMAIL_PATTERN = re.compile(r"([^\s<>\"',;:@]+)@([^\s<>\"',;:@]+)")
@@ -106,3 +106,27 @@ def check_masked_grouping(records, groupby, aggregates=()):
             field=masked[0]._description_string(env),
         )
     )
+
+
+class CrmFunnelMaskedMixin(models.AbstractModel):
+    """Models with masked contact details (crm.lead, res.partner): grouping by them
+    is refused to the users who read them masked (``check_masked_grouping``)."""
+
+    _name = "crm.funnel.masked.mixin"
+    _description = "Funnel Masked Contact Details"
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        # the groups would name the masked contact details
+        check_masked_grouping(self, groupby, fields)
+        return super().read_group(
+            domain,
+            fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )

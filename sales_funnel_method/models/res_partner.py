@@ -1,10 +1,11 @@
 from odoo import api, fields, models
 
-from .masked_fields import MaskedEmail, MaskedPhone, check_masked_grouping
+from .masked_fields import MaskedEmail, MaskedPhone
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "crm.funnel.masked.mixin"]
 
     # the contact details of a pool customer's company and people, masked for reps
     # who hold none of its customers (see masked_fields)
@@ -26,19 +27,3 @@ class ResPartner(models.Model):
         masked = self.env["crm.funnel.allocation"]._funnel_masked_partners(self)
         for partner in self:
             partner.funnel_contact_masked = partner in masked
-
-    @api.model
-    def read_group(
-        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
-    ):
-        # the groups would name the masked contact details (see masked_fields)
-        check_masked_grouping(self, groupby, fields)
-        return super().read_group(
-            domain,
-            fields,
-            groupby,
-            offset=offset,
-            limit=limit,
-            orderby=orderby,
-            lazy=lazy,
-        )

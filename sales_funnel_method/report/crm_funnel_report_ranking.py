@@ -370,40 +370,41 @@ class CrmFunnelReportRanking(models.TransientModel):
     def _funnel_received_counts(self, company, start, end, level):
         """{id: customers received}: every assignment to a rep (allocation, claim,
         hand-over, direct assignment)."""
-        key = self._funnel_level_key("assignment", level)
-        self.env.cr.execute(
-            SQL(
-                """SELECT %(key)s, COUNT(*)
-                     FROM crm_funnel_assignment assignment
-                    WHERE assignment.user_id IS NOT NULL AND %(key)s IS NOT NULL
-                      AND assignment.date >= %(start)s AND assignment.date < %(end)s
-                      AND %(company)s AND %(funnel_team)s
-                 GROUP BY %(key)s""",
-                key=key,
-                start=start,
-                end=end,
-                company=self._funnel_company_sql("assignment", company),
-                funnel_team=self._funnel_team_filter_sql("assignment"),
-            )
+        return self._funnel_row_counts(
+            "crm_funnel_assignment",
+            company,
+            start,
+            end,
+            level,
+            SQL("crm_funnel_assignment.user_id IS NOT NULL"),
         )
-        return dict(self.env.cr.fetchall())
 
     @api.model
     def _funnel_contact_counts(self, company, start, end, level):
         """{id: contacts in the tracking record}: logged, done activities and emails."""
-        key = self._funnel_level_key("contact", level)
+        return self._funnel_row_counts("crm_funnel_contact", company, start, end, level)
+
+    @api.model
+    def _funnel_row_counts(self, table, company, start, end, level, where=None):
+        """{id: rows of ``table`` dated in [start, end)} of each rep or team, in the
+        company and the funnel's teams, the rows also matching ``where``."""
+        key = self._funnel_level_key(table, level)
         self.env.cr.execute(
             SQL(
                 """SELECT %(key)s, COUNT(*)
-                     FROM crm_funnel_contact contact
-                    WHERE contact.date >= %(start)s AND contact.date < %(end)s
-                      AND %(key)s IS NOT NULL AND %(company)s AND %(funnel_team)s
+                     FROM %(table)s
+                    WHERE %(key)s IS NOT NULL AND %(where)s
+                      AND %(date)s >= %(start)s AND %(date)s < %(end)s
+                      AND %(company)s AND %(funnel_team)s
                  GROUP BY %(key)s""",
                 key=key,
+                table=SQL.identifier(table),
+                where=where or SQL("TRUE"),
+                date=SQL.identifier(table, "date"),
                 start=start,
                 end=end,
-                company=self._funnel_company_sql("contact", company),
-                funnel_team=self._funnel_team_filter_sql("contact"),
+                company=self._funnel_company_sql(table, company),
+                funnel_team=self._funnel_team_filter_sql(table),
             )
         )
         return dict(self.env.cr.fetchall())

@@ -154,6 +154,7 @@ class CrmFunnelTargetGrid(models.TransientModel):
 
 class CrmFunnelTargetGridLine(models.TransientModel):
     _name = "crm.funnel.target.grid.line"
+    _inherit = ["crm.funnel.target.months"]
     _description = "A Line of the Yearly Targets Grid"
 
     grid_id = fields.Many2one(
@@ -161,19 +162,6 @@ class CrmFunnelTargetGridLine(models.TransientModel):
     )
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
     owner = fields.Char(string="Target of", compute="_compute_owner")
-    month_01 = fields.Float(string="January")
-    month_02 = fields.Float(string="February")
-    month_03 = fields.Float(string="March")
-    month_04 = fields.Float(string="April")
-    month_05 = fields.Float(string="May")
-    month_06 = fields.Float(string="June")
-    month_07 = fields.Float(string="July")
-    month_08 = fields.Float(string="August")
-    month_09 = fields.Float(string="September")
-    month_10 = fields.Float(string="October")
-    month_11 = fields.Float(string="November")
-    month_12 = fields.Float(string="December")
-    year_total = fields.Float(string="Whole Year", compute="_compute_year_total")
 
     @api.depends("user_id", "grid_id.team_id")
     def _compute_owner(self):
@@ -181,8 +169,3 @@ class CrmFunnelTargetGridLine(models.TransientModel):
             line.owner = line.user_id.name or self.env._(
                 "%(team)s (the team)", team=line.grid_id.team_id.name or ""
             )
-
-    @api.depends(*MONTH_FIELDS)
-    def _compute_year_total(self):
-        for line in self:
-            line.year_total = sum(line[name] for name in MONTH_FIELDS)

@@ -1,37 +1,12 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState, useSubEnv } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
-import { formatFloat } from "@web/core/utils/numbers";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
-import { Layout } from "@web/search/layout";
-import { getDefaultConfig } from "@web/views/view";
+import { FunnelBoard, formatCount, formatDays, formatRate } from "./funnel_board";
 
 // the funnel's drawing: each layer a band narrower than the one above it
 const TOP_WIDTH = 100;
 const BOTTOM_WIDTH = 34;
-
-/** A count as a manager reads it: no decimals. */
-export function formatCount(value) {
-    return formatFloat(value || 0, { digits: [false, 0] });
-}
-
-/** A share in percent: no decimals, a percent sign. */
-export function formatRate(value) {
-    return typeof value === "number" ? `${formatFloat(value, { digits: [false, 0] })}%` : "-";
-}
-
-/** Customers held, and the ideal holding when there is one: "9 / 20". */
-export function formatHeld(held, ideal) {
-    return ideal ? `${formatCount(held)} / ${formatCount(ideal)}` : formatCount(held);
-}
-
-/** Days with one decimal. */
-export function formatDays(value) {
-    return typeof value === "number" ? formatFloat(value, { digits: [false, 1] }) : "-";
-}
 
 /**
  * The manager's morning screen (METHOD 6): the seven layers drawn as a funnel, each
@@ -40,27 +15,9 @@ export function formatDays(value) {
  * exceptions and the fast movers beside it. A click on a layer opens its
  * customers. All figures come from one server call.
  */
-export class FunnelDashboard extends Component {
+export class FunnelDashboard extends FunnelBoard {
     static template = "sales_funnel_method.FunnelDashboard";
-    static components = { Layout };
-    static props = ["*"];
-
-    setup() {
-        useSubEnv({ config: { ...getDefaultConfig(), ...this.env.config } });
-        useSetupAction();
-        this.orm = useService("orm");
-        this.action = useService("action");
-        this.state = useState({ data: null, filters: {} });
-        onWillStart(() => this.load({}));
-    }
-
-    async load(filters) {
-        const data = await this.orm.call("crm.funnel.dashboard", "get_funnel_dashboard", [], {
-            filters,
-        });
-        this.state.data = data;
-        this.state.filters = { ...data.filters };
-    }
+    static dataMethod = "get_funnel_dashboard";
 
     get reps() {
         const { team_id } = this.state.filters;
@@ -69,13 +26,12 @@ export class FunnelDashboard extends Component {
         );
     }
 
-    onFilter(name, ev) {
-        const raw = ev.target.value;
-        const filters = { ...this.state.filters, [name]: raw ? parseInt(raw, 10) : false };
+    nextFilters(name, value) {
+        const filters = super.nextFilters(name, value);
         if (name === "team_id") {
-            filters.user_id = false;
+            filters.user_id = false; // the reps offered are the team's
         }
-        return this.load(filters);
+        return filters;
     }
 
     /** The band of a layer: a trapezoid, as an SVG polygon in a 100 x 10 box. */
@@ -91,14 +47,6 @@ export class FunnelDashboard extends Component {
             `${left(bottom) + bottom},10`,
             `${left(bottom)},10`,
         ].join(" ");
-    }
-
-    formatCount(value) {
-        return formatCount(value);
-    }
-
-    heldText(held, ideal) {
-        return formatHeld(held, ideal);
     }
 
     periodLabel(days) {

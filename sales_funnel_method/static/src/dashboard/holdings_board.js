@@ -1,49 +1,17 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState, useSubEnv } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
-import { useSetupAction } from "@web/search/action_hook";
-import { Layout } from "@web/search/layout";
-import { getDefaultConfig } from "@web/views/view";
-import { formatHeld } from "./funnel_dashboard";
+import { FunnelBoard } from "./funnel_board";
 
 /**
  * Holdings against the ideal (METHOD 2, 6): reps in rows, the layers in columns,
  * each cell what the rep holds against the ideal, coloured by the shortfall,
  * with team subtotals. A click on a cell opens those customers.
  */
-export class HoldingsBoard extends Component {
+export class HoldingsBoard extends FunnelBoard {
     static template = "sales_funnel_method.HoldingsBoard";
-    static components = { Layout };
-    static props = ["*"];
-
-    setup() {
-        useSubEnv({ config: { ...getDefaultConfig(), ...this.env.config } });
-        useSetupAction();
-        this.orm = useService("orm");
-        this.action = useService("action");
-        this.state = useState({ data: null, filters: {} });
-        onWillStart(() => this.load({}));
-    }
-
-    async load(filters) {
-        const data = await this.orm.call("crm.funnel.dashboard", "get_holdings_board", [], {
-            filters,
-        });
-        this.state.data = data;
-        this.state.filters = { ...data.filters };
-    }
-
-    onFilter(name, ev) {
-        const raw = ev.target.value;
-        return this.load({ ...this.state.filters, [name]: raw ? parseInt(raw, 10) : false });
-    }
-
-    heldText(held, ideal) {
-        return formatHeld(held, ideal);
-    }
+    static dataMethod = "get_holdings_board";
 
     totalLabel(team) {
         return _t("%(team)s: total", { team: team.name });
