@@ -711,6 +711,8 @@ def generate(
     team_records = ensure_teams(env, rep_users, teams)
     env.flush_all()
     signature = data_signature(
+        # the data's format: 2 since the moves store their path facts
+        format=2,
         customers=customers,
         moves_per_customer=moves_per_customer,
         contacts_per_customer=contacts_per_customer,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import odoo
 from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 
 MODULE = "sales_funnel_method"
 KEPT_MODULE = "__sales_funnel_method_kept__"
@@ -325,7 +326,31 @@ def phase_upgraded(env, args):
         (EDITED_NAME, EDITED_IDEAL_DAYS, EDITED_SEQUENCE, EDITED_FOLD),
         "the manager's edit of a layer stage",
     )
+    check_paths_stored(checks, env)
     return checks
+
+
+def check_paths_stored(checks, env):
+    """Every move's stored path facts (reached, moved_on_date) are what the
+    customer's whole history says: filled by the upgrade for a history written
+    before they were stored, and by the back-fill on a reinstall."""
+    Move = env["crm.funnel.move"]
+    env.cr.execute(
+        SQL(
+            """SELECT COUNT(*),
+                      COUNT(*) FILTER (WHERE move.reached IS DISTINCT FROM COALESCE(%s, FALSE)
+                                          OR move.moved_on_date IS DISTINCT FROM moved_on.date),
+                      COUNT(*) FILTER (WHERE move.reached)
+                 FROM crm_funnel_move move %s""",
+            Move._funnel_reached_live_sql("move"),
+            Move._funnel_moved_on_live_join_sql("move", "moved_on"),
+        )
+    )
+    total, wrong, reached = env.cr.fetchone()
+    checks.check(
+        total and reached and not wrong,
+        f"{wrong} of {total} moves' stored path facts differ from their history",
+    )
 
 
 def phase_uninstall(env, args):
@@ -502,6 +527,7 @@ def phase_reinstalled(env, args):
         state["leads"], snapshot["leads"], "leads", ("stage_id", "funnel_layer")
     )
     check_reinstalled_history(checks, env, snapshot, state)
+    check_paths_stored(checks, env)
     return checks
 
 

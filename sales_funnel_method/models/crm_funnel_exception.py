@@ -244,6 +244,9 @@ class CrmFunnelException(models.Model):
 
     @api.model
     def _cron_funnel_check_exceptions(self):
+        # moves written by a path that bypassed the recorder (a raw INSERT of an
+        # import or another module) get their path facts before they are counted
+        self.env["crm.funnel.move"].sudo()._funnel_refresh_missing_paths()
         companies = self.env["res.company"].sudo().search([])
         for index, company in enumerate(companies, start=1):
             self.sudo().with_company(company)._funnel_run_checks(company)

@@ -205,6 +205,19 @@ class CrmFunnelMove(models.Model):
         )
         self.invalidate_model(["reached", "moved_on_date"])
 
+    @api.model
+    def _funnel_refresh_missing_paths(self):
+        """Store the path facts of the customers whose moves have none (written by
+        raw SQL, bypassing the recorder): one scan of the history, then one
+        refresh of those customers' moves. Returns their ids."""
+        self.flush_model(["reached"])
+        self.env.cr.execute(
+            "SELECT ARRAY_AGG(DISTINCT lead_id) FROM crm_funnel_move WHERE reached IS NULL"
+        )
+        lead_ids = self.env.cr.fetchone()[0] or []
+        self._funnel_refresh_paths(lead_ids)
+        return lead_ids
+
     @api.depends("lead_id", "from_layer", "to_layer")
     def _compute_display_name(self):
         labels = dict(self._fields["to_layer"]._description_selection(self.env))

@@ -134,6 +134,11 @@ class TestFunnelBackfillQueries(SalesFunnelCommon):
                 self.env.flush_all()
             self.assertEqual(len(moves), 2 * count)
             self.assertEqual(moves.filtered("reached"), moves)
+            # each entry moved on when its customer reached Contacted
+            for lead in leads:
+                entry, contacted = lead.funnel_move_ids.sorted("id")
+                self.assertEqual(entry.moved_on_date, contacted.date)
+                self.assertFalse(contacted.moved_on_date)
             # a second back-fill finds the history written and leaves it alone
             self.assertFalse(self.env["crm.funnel.move"]._funnel_backfill(leads))
 

@@ -133,40 +133,95 @@ class TestFunnelStoredPaths(SalesFunnelCommon):
         self.assertTrue(early.reached)
         self.assertFalse(early.moved_on_date)
 
+    def test_a_move_given_to_another_customer(self):
+        with freeze_time(T0):
+            first, second = self._create_customers(2, layer="resource", grade="a")
+        self._walk(first, ["graded", "contacted"], 1)
+        graded = first.funnel_move_ids.filtered(lambda move: move.to_layer == "graded")
+        self.assertTrue(first.funnel_move_ids[-1:].reached)
+        entry = first.funnel_move_ids.filtered(lambda move: move.move_type == "entry")
+        self.assertEqual(entry.moved_on_date, graded.date)
+        graded.sudo().write({"lead_id": second.id})
+        self.assertPathsStored(first | second)
+        # the first customer's entry moved on when it reached Contacted now
+        contacted = first.funnel_move_ids.filtered(
+            lambda move: move.to_layer == "contacted"
+        )
+        self.assertEqual(entry.moved_on_date, contacted.date)
+        self.assertTrue(graded.reached)
+
     def test_a_merge_joins_the_paths(self):
         with freeze_time(T0):
             first = self._create_customers(1, layer="resource", grade="a", name="Twin")
             second = self._create_customers(1, layer="resource", grade="a", name="Twin")
         self._walk(first, ["graded"], 1)
         self._walk(second, ["graded", "contacted"], 2)
-        self.env["crm.funnel.move"]._funnel_transfer_history(first, second)
-        self.assertPathsStored(first)
-        self.assertEqual(len(first.funnel_move_ids), 5)
+        moves = (first | second).funnel_move_ids
+        survivor = (first | second)._merge_opportunity()
+        self.assertEqual(len((first | second).exists()), 1)
+        self.assertEqual(survivor.funnel_move_ids, moves)
+        self.assertPathsStored(survivor)
         # one arrival per layer on the joined path
         self.assertEqual(
-            sorted(first.funnel_move_ids.filtered("reached").mapped("to_layer")),
+            sorted(survivor.funnel_move_ids.filtered("reached").mapped("to_layer")),
             ["contacted", "graded", "resource"],
         )
 
-    def test_the_backfill_and_an_upgrade_store_them(self):
+    def test_an_upgrade_stores_them_for_the_history(self):
         with freeze_time(T0):
             leads = self._create_customers(4, layer="resource", grade="b")
         self._walk(leads, ["graded", "contacted", "lead"], 1)
         self.env.flush_all()
-        # as a version that did not store them left the history
+        # the history as a version that did not store them left it: no columns
         self.env.cr.execute(
-            "UPDATE crm_funnel_move SET reached = NULL, moved_on_date = NULL"
-            " WHERE lead_id = ANY(%s)",
-            [leads.ids],
+            "ALTER TABLE crm_funnel_move DROP COLUMN reached CASCADE,"
+            " DROP COLUMN moved_on_date CASCADE"
         )
         self.env.invalidate_all()
-        self.env["crm.funnel.move"]._funnel_refresh_paths()
-        self.assertPathsStored(leads)
-        self.assertEqual(
-            len(
-                self.env["crm.funnel.move"].search(
-                    [("lead_id", "in", leads.ids), ("reached", "=", True)]
-                )
-            ),
-            16,
+        Move = self.env["crm.funnel.move"]
+        # what -u runs: the columns again, filled, then the report's view
+        self.registry.init_models(
+            self.env.cr,
+            ["crm.funnel.move", "crm.funnel.report.move"],
+            {"module": "sales_funnel_method"},
+            install=False,
         )
+        self.assertPathsStored(leads)
+        moves = Move.search([("lead_id", "in", leads.ids)])
+        self.assertEqual(len(moves.filtered("reached")), 16)
+        self.assertEqual(len(moves.filtered("moved_on_date")), 12)  # all but Lead
+        # the moves analysis reads them again
+        rows = self.env["crm.funnel.report.move"]._read_group(
+            [("lead_id", "in", leads.ids), ("kind", "=", "actual")],
+            ["layer"],
+            ["reached_count:sum", "moved_on_count:sum"],
+        )
+        self.assertEqual(
+            {layer: (reached, moved) for layer, reached, moved in rows},
+            {
+                "resource": (4, 4),
+                "graded": (4, 4),
+                "contacted": (4, 4),
+                "lead": (4, 0),
+            },
+        )
+
+    def test_moves_written_around_the_recorder_are_caught_up(self):
+        with freeze_time(T0):
+            lead = self._create_customers(1, layer="resource", grade="b")
+        self.env.flush_all()
+        # an import writing the history in SQL: no path facts
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_move (lead_id, date, move_type, from_layer, to_layer,
+                                            company_id)
+               VALUES (%s, %s, 'forward', 'resource', 'graded', %s)""",
+            [lead.id, T0 + timedelta(days=1), lead.company_id.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.env["crm.funnel.move"]._funnel_refresh_missing_paths(), lead.ids
+        )
+        self.assertPathsStored(lead)
+        self.assertEqual(len(lead.funnel_move_ids.filtered("reached")), 2)
+        # the daily check job does it before counting
+        self.assertFalse(self.env["crm.funnel.move"]._funnel_refresh_missing_paths())

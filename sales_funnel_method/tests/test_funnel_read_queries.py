@@ -21,6 +21,13 @@ BUDGETS = {
     "crm.funnel.report.contact": 1,
     "crm.funnel.report.target": 3,  # + user and partner names
 }
+# the reports with a row per move or contact (the others have one per rep and
+# layer or day, or per target)
+GROWING = (
+    "crm.funnel.report.overview",
+    "crm.funnel.report.move",
+    "crm.funnel.report.contact",
+)
 # the support group's figures: + the members' and the user's names and company
 SUPPORT_BUDGET = 5
 
@@ -108,12 +115,13 @@ class TestFunnelReadQueries(FunnelAllocationCommon):
         large = self._all_pivots()
         for model, groups in small.items():
             self.assertTrue(groups, model)
-            # more customers, the same groups with more in them
-            self.assertGreaterEqual(
-                sum(group["__count"] for group in large[model]),
-                sum(group["__count"] for group in groups),
-                model,
-            )
+            if model in GROWING:
+                # rows of moves, assignments and contacts: many more of them
+                self.assertGreater(
+                    sum(group["__count"] for group in large[model]),
+                    2 * sum(group["__count"] for group in groups),
+                    model,
+                )
 
     @users("funnel_support")
     def test_support_figures_pivot_at_two_sizes(self):
@@ -124,7 +132,11 @@ class TestFunnelReadQueries(FunnelAllocationCommon):
         with freeze_time(NOW):
             large = self._pivot_queries(model)
         self.assertTrue(small)
-        self.assertEqual(len(large), len(small))
+        # the customers the support group's members registered: more of them
+        self.assertGreater(
+            sum(group["registered_count"] for group in large),
+            sum(group["registered_count"] for group in small),
+        )
 
     def _my_funnel_queries(self):
         Lead = self.env["crm.lead"]
