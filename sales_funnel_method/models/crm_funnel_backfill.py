@@ -21,7 +21,8 @@ class CrmFunnelMove(models.Model):
         Two statements whatever the number of customers (install on a CRM in use,
         the mapping wizard, a reinstall): the moves are inserted from the tracking
         and the customers' layer dates set from them, then the new moves' path
-        facts are stored (``_funnel_refresh_paths``). Nothing but the move's own
+        facts are stored (``_funnel_refresh_paths``; above 5,000 customers after
+        an ``ANALYZE`` of the history, so that the planner knows its new size). Nothing but the move's own
         fields and the layer date depends on what it writes (checked by the tests).
 
         :return: the moves created

@@ -15,6 +15,10 @@ FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
 # path facts (reached, moved_on_date) of the customer's moves
 PATH_FIELDS = {"lead_id", "date", "to_layer", "move_type"}
 
+# customers above which a refresh of their path facts first refreshes the
+# planner's statistics of the history (one ANALYZE, a fraction of a second)
+ANALYZE_ABOVE = 5000
+
 # fields indexed by earlier versions that no query filters or joins on alone
 UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
 
@@ -184,18 +188,29 @@ class CrmFunnelMove(models.Model):
         if lead_ids is not None and not lead_ids:
             return
         self.flush_model(list(PATH_FIELDS))
+        if lead_ids is None or len(lead_ids) > ANALYZE_ABOVE:
+            # a history just written in bulk (install, back-fill, import) may still
+            # look empty to the planner, which would then scan the whole table for
+            # each move instead of reading the customer's moves through its index
+            self.env.cr.execute("ANALYZE crm_funnel_move")
+        # the facts are computed once per move (MATERIALIZED: not inlined into
+        # both the SET and the comparison), then only changed rows are written
         self.env.cr.execute(
             SQL(
-                """UPDATE crm_funnel_move move
+                """WITH path AS MATERIALIZED (
+                       SELECT move.id, COALESCE(%(reached)s, FALSE) AS reached,
+                              moved_on.date AS moved_on_date,
+                              move.reached AS was_reached, move.moved_on_date AS was_moved_on
+                         FROM crm_funnel_move move
+                              %(moved_on)s
+                        WHERE %(leads)s
+                   )
+                   UPDATE crm_funnel_move move
                       SET reached = path.reached, moved_on_date = path.moved_on_date
-                     FROM (SELECT move.id, COALESCE(%(reached)s, FALSE) AS reached,
-                                  moved_on.date AS moved_on_date
-                             FROM crm_funnel_move move
-                                  %(moved_on)s
-                            WHERE %(leads)s) path
+                     FROM path
                     WHERE move.id = path.id
-                      AND (move.reached IS DISTINCT FROM path.reached
-                           OR move.moved_on_date IS DISTINCT FROM path.moved_on_date)""",
+                      AND (path.was_reached IS DISTINCT FROM path.reached
+                           OR path.was_moved_on IS DISTINCT FROM path.moved_on_date)""",
                 reached=self._funnel_reached_live_sql("move"),
                 moved_on=self._funnel_moved_on_live_join_sql("move", "moved_on"),
                 leads=SQL("TRUE")
