@@ -1,20 +1,34 @@
 from odoo.tools import SQL, convert_file
 from odoo.tools.translate import TranslationImporter, get_po_paths
 
-# where the layers' stages keep their xml ids while the addon is not installed
+# where the records the addon created but customers still use keep their xml ids
+# while the addon is not installed: the layers' stages, the abandon reasons
 KEPT_MODULE = "__sales_funnel_method_kept__"
-# what a manager may have changed in the CRM columns of the layers' stages, set
-# aside during a reinstall (a temporary table, dropped at the installing
+# what a manager may have changed in the CRM columns of those records, set aside
+# during a reinstall (a temporary table per model, dropped at the installing
 # transaction's end: Odoo does not commit between the pre- and post-init hooks)
-KEPT_STAGE_TABLE = "sales_funnel_method_kept_stage"
+KEPT_RECORDS = {
+    "crm.stage": (
+        "crm_stage",
+        "sales_funnel_method_kept_stage",
+        ("name", "sequence", "fold", "requirements"),
+    ),
+    "crm.lost.reason": (
+        "crm_lost_reason",
+        "sales_funnel_method_kept_lost_reason",
+        ("name",),
+    ),
+}
 
 
 def pre_init_hook(env):
-    """Reinstalling: the layers' stages kept at uninstall become the addon's again.
+    """Reinstalling: the layers' stages and the abandon reasons kept at uninstall
+    become the addon's again.
 
     Installing a module loads its data over the records of its xml ids, noupdate
-    or not: what a manager changed in the stages' CRM columns (their names, order,
-    folding, requirements) is set aside here and put back by post_init_hook.
+    or not: what a manager changed in their CRM columns (the names, the stages'
+    order, folding and requirements) is set aside here and put back by
+    post_init_hook.
 
     The sales teams that exist before the addon (Odoo's own "Sales") do not work
     the funnel until a manager ticks it on the team; teams created afterwards do
@@ -22,58 +36,75 @@ def pre_init_hook(env):
     the existing teams that default."""
     env.cr.execute("ALTER TABLE crm_team ADD COLUMN IF NOT EXISTS use_funnel boolean")
     env.cr.execute("UPDATE crm_team SET use_funnel = FALSE WHERE use_funnel IS NULL")
-    env.cr.execute(
-        """UPDATE ir_model_data SET module = 'sales_funnel_method'
-            WHERE module = %s AND model = 'crm.stage'
-        RETURNING res_id""",
-        [KEPT_MODULE],
-    )
-    stage_ids = [row[0] for row in env.cr.fetchall()]
-    if stage_ids:
+    for model, (table, kept_table, columns) in KEPT_RECORDS.items():
         env.cr.execute(
-            SQL(
-                """CREATE TEMPORARY TABLE %s ON COMMIT DROP AS
-                   SELECT id, name, sequence, fold, requirements FROM crm_stage WHERE id = ANY(%s)""",
-                SQL.identifier(KEPT_STAGE_TABLE),
-                stage_ids,
-            )
+            """UPDATE ir_model_data SET module = 'sales_funnel_method'
+                WHERE module = %s AND model = %s
+            RETURNING res_id""",
+            [KEPT_MODULE, model],
         )
+        record_ids = [row[0] for row in env.cr.fetchall()]
+        if record_ids:
+            env.cr.execute(
+                SQL(
+                    "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                    SQL.identifier(kept_table),
+                    SQL(", ").join(SQL.identifier(column) for column in columns),
+                    SQL.identifier(table),
+                    record_ids,
+                )
+            )
 
 
-def _restore_kept_stages(env):
-    """Put back what pre_init_hook set aside; returns the stages taken back."""
-    env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.{KEPT_STAGE_TABLE}"])
+def _restore_kept_records(env, model):
+    """Put back what pre_init_hook set aside of ``model``; returns the records
+    taken back."""
+    table, kept_table, columns = KEPT_RECORDS[model]
+    env.cr.execute("SELECT to_regclass(%s)", [f"pg_temp.{kept_table}"])
     if not env.cr.fetchone()[0]:
-        return env["crm.stage"]
+        return env[model]
     env.flush_all()
     # the names' translations the reinstall loaded stay where the kept ones lack
     # a language (one installed while the addon was not)
+    assignments = [
+        SQL("name = %s.name || kept.name", SQL.identifier(table))
+        if column == "name"
+        else SQL("%s = kept.%s", SQL.identifier(column), SQL.identifier(column))
+        for column in columns
+    ]
     env.cr.execute(
         SQL(
-            """UPDATE crm_stage
-                  SET name = crm_stage.name || kept.name, sequence = kept.sequence,
-                      fold = kept.fold, requirements = kept.requirements
-                 FROM %s kept
-                WHERE crm_stage.id = kept.id
-            RETURNING crm_stage.id""",
-            SQL.identifier(KEPT_STAGE_TABLE),
+            "UPDATE %s SET %s FROM %s kept WHERE %s.id = kept.id RETURNING %s.id",
+            SQL.identifier(table),
+            SQL(", ").join(assignments),
+            SQL.identifier(kept_table),
+            SQL.identifier(table),
+            SQL.identifier(table),
         )
     )
-    stages = env["crm.stage"].browse([row[0] for row in env.cr.fetchall()])
-    env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(KEPT_STAGE_TABLE)))
-    stages.invalidate_recordset(["name", "sequence", "fold", "requirements"])
-    return stages
+    records = env[model].browse([row[0] for row in env.cr.fetchall()])
+    env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(kept_table)))
+    records.invalidate_recordset(list(columns))
+    return records
 
 
 def uninstall_hook(env):
-    """The layers' stages hold customers: they stay, as plain CRM stages.
+    """What customers still use stays, as plain CRM records.
 
-    Odoo deletes the records a module created when it is uninstalled; customers
-    still sit in these stages, so their xml ids are set aside instead (and taken
-    back by a reinstall). The index the addon adds to crm's table goes.
+    Odoo deletes the records a module created when it is uninstalled. Customers
+    still sit in the layers' stages, and the abandoned ones keep the reason they
+    were abandoned for: the xml ids of those stages and reasons are set aside
+    instead (and taken back by a reinstall); an abandon reason no customer has
+    goes with the addon. The index the addon adds to crm's table goes.
     """
     env.cr.execute(
         "UPDATE ir_model_data SET module = %s WHERE module = 'sales_funnel_method' AND model = 'crm.stage'",
+        [KEPT_MODULE],
+    )
+    env.cr.execute(
+        """UPDATE ir_model_data SET module = %s
+            WHERE module = 'sales_funnel_method' AND model = 'crm.lost.reason'
+              AND res_id IN (SELECT lost_reason_id FROM crm_lead WHERE lost_reason_id IS NOT NULL)""",
         [KEPT_MODULE],
     )
     # the duplicate check's index on a column of crm's own
@@ -97,8 +128,8 @@ def post_init_hook(env):
 
     - Existing customers (those with no move recorded yet) entered their layer
       when their stage last changed.
-    - A reinstall takes back the layers' stages kept at uninstall, with what a
-      manager changed in them; their customers' history, dropped with the addon's
+    - A reinstall takes back the layers' stages and the abandon reasons kept at
+      uninstall, with what a manager changed in them; their customers' history, dropped with the addon's
       tables, is back-filled from Odoo's tracking of their stage.
     - A CRM that holds no customer at all gets the funnel as its pipeline:
       Odoo's four default stages, still unused, make way for the eight layers.
@@ -128,7 +159,8 @@ def post_init_hook(env):
             noupdate=False,
         )
     Lead = env["crm.lead"].with_context(active_test=False)
-    kept_stages = _restore_kept_stages(env)
+    kept_stages = _restore_kept_records(env, "crm.stage")
+    _restore_kept_records(env, "crm.lost.reason")
     if kept_stages:
         env["crm.funnel.move"]._funnel_backfill(
             Lead.search([("stage_id", "in", kept_stages.ids)])

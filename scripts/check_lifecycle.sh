@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The addon's life cycle, end to end, on a throw-away database (issue 6):
-#   1. install the previous release (newest git tag 18.0.*, or BASE_REF) with its demo data
+#   1. install the previous release (newest git tag 18.0.*, else the newest release
+#      of docs/releases.txt, or BASE_REF) with its demo data
 #   2. a manager's edits, then a snapshot of every lead, partner, stage and history row
 #   3. upgrade to the current code (-u): version, data and history kept, no ERROR
 #   4. uninstall: every lead, partner and stage left and usable in plain CRM, no ERROR
@@ -8,8 +9,8 @@
 # Exits non-zero at the first failed step. Environment: BASE_REF, LIFECYCLE_DB,
 # KEEP_DB=1 (keep the database afterwards), LIFECYCLE_PORT (8269, in its
 # odoo.conf; no server is started), CONF, ODOO_PATH.
-# In a clone without tags the base is HEAD; in a source archive without .git the
-# working tree is installed and step 3 is skipped, with a notice.
+# In a clone without tags nor those commits the base is HEAD; in a source archive
+# without .git the working tree is installed and step 3 is skipped, with a notice.
 CONF=${CONF:-$(cd "$(dirname "$0")/.." && pwd)/.odoo/lifecycle.conf}
 LOG_LEVEL=${LOG_LEVEL:-warn}
 source "$(dirname "$0")/lib.sh"
@@ -57,9 +58,10 @@ check() {
 }
 
 current_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$ROOT/$MODULE/__manifest__.py")
-# the previous release: BASE_REF, else the newest 18.0.* tag, else HEAD (a clone
-# without tags); without git (a source archive) there is no previous code: the
-# working tree is installed and the upgrade step is skipped
+# the previous release: BASE_REF, else the newest 18.0.* tag, else the newest
+# release of docs/releases.txt in this clone, else HEAD; without git (a source
+# archive) there is no previous code: the working tree is installed and the
+# upgrade step is skipped
 upgrade=1
 toplevel=$(git -C "$ROOT" rev-parse --show-toplevel 2>/dev/null) || toplevel=
 if [ -z "$toplevel" ] || [ "$(cd "$toplevel" && pwd -P)" != "$(cd "$ROOT" && pwd -P)" ]; then
@@ -78,8 +80,19 @@ else
         base_ref=$(git -C "$ROOT" tag --list '18.0.*' --sort=-version:refname | head -n 1)
         how="the newest 18.0.* tag"
         if [ -z "$base_ref" ]; then
-            base_ref=HEAD
-            how="HEAD: this clone has no 18.0.* release tag (git fetch --tags brings them; BASE_REF chooses)"
+            # a clone without tags (git clone --no-tags, CI): the newest release
+            # of docs/releases.txt whose commit this clone has
+            release=$(grep -E '^18\.0\.[0-9.]+ [0-9a-f]{40}$' "$ROOT/docs/releases.txt" 2>/dev/null \
+                | while read -r version commit; do
+                    git -C "$ROOT" cat-file -e "$commit^{commit}" 2>/dev/null && echo "$version $commit"
+                done | sort -V | tail -n 1)
+            if [ -n "$release" ]; then
+                base_ref=${release#* }
+                how="release ${release%% *} of docs/releases.txt: this clone has no 18.0.* tag"
+            else
+                base_ref=HEAD
+                how="HEAD: this clone has no 18.0.* release tag nor a commit of docs/releases.txt (git fetch --tags brings them; BASE_REF chooses)"
+            fi
         fi
     fi
     base_commit=$(git -C "$ROOT" rev-parse --short "$base_ref^{commit}" 2>/dev/null) \

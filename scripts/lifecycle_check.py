@@ -5,7 +5,8 @@
                  then a record of every lead, partner and stage and of the history
     upgraded     after ``-u sales_funnel_method`` with the current code: nothing lost
                  or changed
-    uninstall    uninstalls the addon as the Apps menu does
+    uninstall    a manager renames an abandon reason and abandons a customer for
+                 it, then uninstalls the addon as the Apps menu does
     uninstalled  plain CRM: every lead, partner and stage left, and usable
     reinstalled  after ``-i sales_funnel_method``: the same stages are the layers again
 
@@ -70,6 +71,11 @@ EDITED_IDEAL_DAYS = 9
 EDITED_SEQUENCE = 42
 EDITED_FOLD = True
 CHECK_LEAD_NAME = "Lifecycle check: walk-in customer"
+# the manager's edit made on the current code before the uninstall: an abandon
+# reason renamed, a customer abandoned for it
+EDITED_REASON = f"{MODULE}.crm_lost_reason_refused"
+EDITED_REASON_NAME = "Refused on the phone (lifecycle check)"
+ABANDONED_LEAD_NAME = "Lifecycle check: abandoned customer"
 
 
 def jsonable(value):
@@ -354,11 +360,74 @@ def check_paths_stored(checks, env):
 
 
 def phase_uninstall(env, args):
+    """A manager renames an abandon reason and abandons a customer for it, then
+    uninstalls the addon as the Apps menu does."""
     checks = Checks("uninstall")
     module = env["ir.module.module"].search([("name", "=", MODULE)])
     checks.equal(module.state, "installed", "module state before")
+    snapshot = json.loads(Path(args.state).read_text())
+    reason = env.ref(EDITED_REASON)
+    reason.name = EDITED_REASON_NAME
+    lead = env["crm.lead"].create(
+        {
+            "name": ABANDONED_LEAD_NAME,
+            "type": "opportunity",
+            "user_id": env.ref("base.user_admin").id,
+            "stage_id": env.ref(f"{MODULE}.crm_stage_graded").id,
+            "funnel_grade": "c",
+        }
+    )
+    lead.action_set_lost(lost_reason_id=reason.id)
+    env.flush_all()
+    checks.equal(
+        (lead.active, lead.lost_reason_id, lead.funnel_layer),
+        (False, reason, "abandoned"),
+        "a customer abandoned for a funnel reason",
+    )
+    lead_id = str(lead.id)
+    snapshot["leads"][lead_id] = rows(env.cr, "crm_lead", LEAD_COLUMNS)[lead_id]
+    snapshot["abandoned"] = {"lead": lead_id, "reason": str(reason.id)}
+    env.cr.commit()
+    Path(args.state).write_text(json.dumps(snapshot, indent=1, sort_keys=True))
     module.button_immediate_uninstall()
     return checks
+
+
+def check_abandon_reason_kept(checks, env, snapshot, funnel):
+    """The customer abandoned before the uninstall keeps its reason, with the
+    manager's name for it; the reason's xml id is set aside at uninstall and the
+    addon's again after the reinstall (``funnel``), a funnel reason again."""
+    abandoned = snapshot["abandoned"]
+    env.cr.execute(
+        "SELECT lost_reason_id, active FROM crm_lead WHERE id = %s",
+        [int(abandoned["lead"])],
+    )
+    checks.equal(
+        env.cr.fetchone(),
+        (int(abandoned["reason"]), False),
+        "the abandoned customer keeps its abandon reason",
+    )
+    reason = (
+        env["crm.lost.reason"]
+        .with_context(lang="en_US")
+        .browse(int(abandoned["reason"]))
+    )
+    checks.equal(
+        reason.exists() and reason.name,
+        EDITED_REASON_NAME,
+        "the abandon reason is kept with the manager's name",
+    )
+    env.cr.execute(
+        "SELECT module FROM ir_model_data WHERE model = 'crm.lost.reason' AND res_id = %s",
+        [reason.id],
+    )
+    checks.equal(
+        [row[0] for row in env.cr.fetchall()],
+        [MODULE if funnel else KEPT_MODULE],
+        "the abandon reason's xml id",
+    )
+    if funnel:
+        checks.check(reason.funnel_reason, "the kept reason is a funnel reason again")
 
 
 def uninstall_expectations(snapshot, state):
@@ -483,6 +552,7 @@ def phase_uninstalled(env, args):
     state = read_state(env.cr)
     checks.equal(tuple(state["module"])[0], "uninstalled", "module state")
     check_plain_crm_data(checks, env.cr, snapshot, state)
+    check_abandon_reason_kept(checks, env, snapshot, funnel=False)
     check_plain_crm_works(checks, env, snapshot)
     return checks
 
@@ -527,6 +597,7 @@ def phase_reinstalled(env, args):
         state["leads"], snapshot["leads"], "leads", ("stage_id", "funnel_layer")
     )
     check_reinstalled_history(checks, env, snapshot, state)
+    check_abandon_reason_kept(checks, env, snapshot, funnel=True)
     check_paths_stored(checks, env)
     return checks
 

@@ -40,24 +40,47 @@ done
 
 say "running the test suite"
 cd "$ROOT"
+# every step's output is also kept in $STATE/steps/: a failed run ends by naming
+# what failed, with the last lines of its output, however much the later steps print
+steps="$STATE/steps"
+rm -rf "$steps" && mkdir -p "$steps"
 status=0
-"$VENV/bin/pytest" --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
-    -p no:cacheprovider -rfEs "$@" "${targets[@]}" || status=$?
+failed=()
+# step NAME LOG COMMAND...: runs COMMAND, its output shown and kept in LOG
+step() {
+    local name=$1 log="$steps/$2" rc=0
+    shift 2
+    "$@" 2>&1 | tee "$log" || rc=$?
+    if [ "$rc" != 0 ]; then
+        say "$name failed (exit $rc)"
+        status=$rc
+        failed+=("$name|$log")
+    fi
+}
+step "the test suite" pytest.log \
+    "$VENV/bin/pytest" --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+    -p no:cacheprovider -rfEs "$@" "${targets[@]}"
 
 # a run of the whole suite (no pytest arguments) also runs the checks that need
 # Odoo's own server processes, and the set-ups users have
 if [ $# = 0 ] && [ -z "${SKIP_SERVER_CHECKS:-}" ]; then
     say "several workers, concurrent users (scripts/check_concurrency.sh)"
-    TEMPLATE_DB="$DB" CONF="$STATE/concurrency.conf" bash "$ROOT/scripts/check_concurrency.sh" \
-        || { say "the concurrency check failed"; status=1; }
+    step "the concurrency check" concurrency.log \
+        env TEMPLATE_DB="$DB" CONF="$STATE/concurrency.conf" bash "$ROOT/scripts/check_concurrency.sh"
     say "upgrade from the previous release, uninstall and reinstall (scripts/check_lifecycle.sh)"
-    CONF="$STATE/lifecycle.conf" bash "$ROOT/scripts/check_lifecycle.sh" \
-        || { say "the lifecycle check failed"; status=1; }
+    step "the lifecycle check" lifecycle.log \
+        env CONF="$STATE/lifecycle.conf" bash "$ROOT/scripts/check_lifecycle.sh"
     say "the addon on Odoo's git checkout layout (scripts/check_git_layout.sh)"
-    bash "$ROOT/scripts/check_git_layout.sh" \
-        || { say "the git layout check failed"; status=1; }
+    step "the git layout check" git_layout.log bash "$ROOT/scripts/check_git_layout.sh"
     say "the set-up as a user who is not root (scripts/check_not_root.sh)"
-    bash "$ROOT/scripts/check_not_root.sh" \
-        || { say "the check as a user who is not root failed"; status=1; }
+    step "the check as a user who is not root" not_root.log bash "$ROOT/scripts/check_not_root.sh"
 fi
+for entry in "${failed[@]}"; do
+    name=${entry%%|*} log=${entry#*|}
+    say "FAILED: $name; its last lines ($log):"
+    # of pytest's output, its short summary (the failed tests) and its last line
+    lines=$(grep -E '^(FAILED|ERROR) ' "$log" | head -n 30 || true)
+    printf '%s\n%s\n' "$lines" "$(tail -n 15 "$log")" | sed '/^$/d' | uniq >&2
+done
+[ "$status" = 0 ] || say "FAILED: $(printf '%s, ' "${failed[@]%%|*}" | sed 's/, $//')"
 exit $status
