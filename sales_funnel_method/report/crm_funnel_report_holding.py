@@ -68,16 +68,18 @@ class CrmFunnelReportHolding(models.Model):
                  WHERE member.active AND %(funnel_team)s
               ORDER BY member.user_id, member.id
             ), held AS (
-                SELECT lead.user_id, lead.funnel_layer AS layer, COUNT(*) AS held
+                -- in one pass over the customers: a rep's active customers per
+                -- layer, and those the rep abandoned, cooling down (archived)
+                SELECT holder.user_id, lead.funnel_layer AS layer, COUNT(*) AS held
                   FROM crm_lead lead
-                 WHERE lead.active AND lead.user_id IS NOT NULL AND lead.funnel_layer IS NOT NULL
-              GROUP BY lead.user_id, lead.funnel_layer
-             UNION ALL
-                SELECT lead.funnel_abandoned_by_id, lead.funnel_layer, COUNT(*)
-                  FROM crm_lead lead
-                 WHERE NOT lead.active AND lead.funnel_layer = 'abandoned'
-                   AND lead.funnel_abandoned_by_id IS NOT NULL
-              GROUP BY lead.funnel_abandoned_by_id, lead.funnel_layer
+                 CROSS JOIN LATERAL (
+                       SELECT CASE WHEN lead.active THEN lead.user_id
+                                   WHEN lead.funnel_layer = 'abandoned'
+                                   THEN lead.funnel_abandoned_by_id
+                              END AS user_id
+                       ) holder
+                 WHERE lead.funnel_layer IS NOT NULL AND holder.user_id IS NOT NULL
+              GROUP BY holder.user_id, lead.funnel_layer
             )
             SELECT reps.user_id * 10 + ideal.layer_sequence AS id,
                    reps.user_id, reps.team_id, reps.company_id,

@@ -5,6 +5,7 @@ from odoo.tools import SQL
 from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
+MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
 
 
 @tagged("post_install", "-at_install")
@@ -18,12 +19,14 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         )
         indexes = dict(self.env.cr.fetchall())
         self.assertIn("(lead_id, date, id)", indexes.get(LAST_MOVE_INDEX, ""))
+        self.assertIn("(date) WHERE", indexes.get(MILESTONE_INDEX, ""))
         # the date filters of reports and checks, the record rules of reps and
         # managers, the abandons (a rare move type) and the support group's figures
         self.assertEqual(
             set(indexes),
             {
                 LAST_MOVE_INDEX,
+                MILESTONE_INDEX,
                 "crm_funnel_move__date_index",
                 "crm_funnel_move__move_type_index",
                 "crm_funnel_move__changed_by_id_index",
@@ -54,6 +57,54 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         )
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
         self.assertIn(f"Index Scan Backward using {LAST_MOVE_INDEX}", plan)
+
+    def test_signings_and_intent_arrivals_read_the_milestone_index(self):
+        """The signings and the arrivals in Intent, a few moves among many, are
+        read through their partial index, not by a scan of the whole history."""
+        leads = self._create_customers(50, layer="graded", grade="a")
+        self.env.flush_all()
+        # 100 moves a customer, one in a hundred a signing or an arrival in Intent
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_move (lead_id, date, move_type, from_layer, to_layer,
+                                            days_in_layer, from_ideal_days)
+               SELECT lead.id, NOW() - step * INTERVAL '1 hour', 'forward', 'contacted',
+                      CASE step WHEN 50 THEN 'intent' WHEN 99 THEN 'signed' ELSE 'graded' END,
+                      1, 5
+                 FROM crm_lead lead, generate_series(1, 100) step
+                WHERE lead.id = ANY(%s)""",
+            [leads.ids],
+        )
+        # the customers are won since: their revenue counts at their signing
+        self.env.cr.execute(
+            "UPDATE crm_lead SET funnel_layer = 'signed' WHERE id = ANY(%s)",
+            [leads.ids],
+        )
+        self.env.cr.execute("ANALYZE crm_funnel_move")
+        Allocation = self.env["crm.funnel.allocation"]
+        for what, query in (
+            (
+                "signings",
+                SQL(
+                    "SELECT COUNT(*) FROM crm_funnel_move move WHERE %s",
+                    Allocation._funnel_signing_sql("move"),
+                ),
+            ),
+            (
+                "arrivals in Intent",
+                SQL(
+                    "SELECT COUNT(*) FROM crm_funnel_move move WHERE move.to_layer = 'intent'"
+                ),
+            ),
+            (
+                "won revenue",
+                SQL("SELECT COUNT(*) FROM (%s) won", Allocation._funnel_won_sql()),
+            ),
+        ):
+            self.env.cr.execute(SQL("EXPLAIN %s", query))
+            plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+            self.assertIn(MILESTONE_INDEX, plan, what)
+            self.env.cr.execute(query)
+            self.assertEqual(self.env.cr.fetchone()[0], 50, what)
 
 
 @tagged("post_install", "-at_install")

@@ -130,3 +130,24 @@ class TestFunnelWorklist(SalesFunnelCommon):
         self.assertEqual(
             [(g["held_count"], g["ideal_count"]) for g in groups], [(3, 14)]
         )
+
+    @users("funnel_manager_east")
+    def test_holdings_count_the_customers_a_rep_abandoned_cooling_down(self):
+        """The Abandoned row: the customers the rep abandoned, archived while they
+        cool down, beside the customers the rep holds in the other layers."""
+        kept = self._create_customers(3, layer="contacted", grade="a")
+        abandoned = self._create_customers(2, layer="contacted", grade="a")
+        abandoned.with_user(self.user_rep).action_set_lost(
+            lost_reason_id=self.env.ref("crm.lost_reason_1").id
+        )
+        self.assertFalse(any(abandoned.mapped("active")))
+        self.assertFalse(abandoned.user_id)
+        rows = self.env["crm.funnel.report.holding"].search(
+            [("user_id", "=", self.user_rep.id)]
+        )
+        held = {row.layer: row.held_count for row in rows}
+        self.assertEqual(held["contacted"], len(kept))
+        self.assertEqual(held["abandoned"], 2)
+        # a row per layer, each once
+        self.assertEqual(len(rows), 8)
+        self.assertEqual(len(held), 8)
