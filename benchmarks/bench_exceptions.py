@@ -56,23 +56,15 @@ def main(argv=None):
     conf = common.setup(args.db)
     common.ensure_database(args.db, conf, update=False)
     results = {}
-    for size in [int(size) for size in args.sizes.split(",")]:
-        with common.environment(args.db) as env:
-            datagen.generate(
-                env,
-                size,
-                reps=args.reps,
-                moves_per_customer=args.moves_per_customer,
-                seed=args.seed,
-            )
-            run_checks(env, 1)  # warm the caches
-            results[size] = run_checks(env, args.repeat)
-            elapsed, queries, count = results[size]
-            print(
-                f"  {size:7d} customers: {elapsed * 1000:9.1f} ms {queries:5d} queries "
-                f"{count} findings",
-                flush=True,
-            )
+    for size, env in datagen.each_size(args):
+        run_checks(env, 1)  # warm the caches
+        results[size] = run_checks(env, args.repeat)
+        elapsed, queries, count = results[size]
+        print(
+            f"  {size:7d} customers: {elapsed * 1000:9.1f} ms {queries:5d} queries "
+            f"{count} findings",
+            flush=True,
+        )
     sizes = sorted(results)
     print(f"exception check, best of {args.repeat}, {args.reps} reps")
     for size in sizes:

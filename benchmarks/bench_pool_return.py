@@ -122,38 +122,30 @@ def parse_args(argv=None):
 def run_sizes(args):
     """The job at several sizes in one run: N customers, N / 10 of them returned."""
     results = {}
-    for size in sorted(int(size) for size in args.sizes.split(",")):
+    for size, env in datagen.each_size(args):
         returned = size // 10
-        with common.environment(args.db) as env:
-            datagen.generate(
-                env,
-                size,
-                reps=args.reps,
-                moves_per_customer=args.moves_per_customer,
-                seed=args.seed,
-            )
-            # the same moment for every run: the same customers are due
-            frozen = fields.Datetime.now()
-            with patch.object(fields.Datetime, "now", lambda *_args, at=frozen: at):
-                days = choose_days(due_ages(env), returned)
+        # the same moment for every run: the same customers are due
+        frozen = fields.Datetime.now()
+        with patch.object(fields.Datetime, "now", lambda *_args, at=frozen: at):
+            days = choose_days(due_ages(env), returned)
+            env.cr.rollback()
+            set_days(env, days)
+            best = None
+            for _round in range(args.repeat):
+                with common.commit_refused(env.cr, "job"):
+                    result = run_job(env, returned)
                 env.cr.rollback()
                 set_days(env, days)
-                best = None
-                for _round in range(args.repeat):
-                    with common.commit_refused(env.cr, "job"):
-                        result = run_job(env, returned)
-                    env.cr.rollback()
-                    set_days(env, days)
-                    if len(result["ids"]) != returned:
-                        raise SystemExit(f"the job returned {len(result['ids'])}")
-                    if best is None or result["time"] < best["time"]:
-                        best = result
-            results[size] = best
-            print(
-                f"  {size:7d} customers: {returned} returned in {best['time']:8.2f} s, "
-                f"{best['queries']} queries",
-                flush=True,
-            )
+                if len(result["ids"]) != returned:
+                    raise SystemExit(f"the job returned {len(result['ids'])}")
+                if best is None or result["time"] < best["time"]:
+                    best = result
+        results[size] = best
+        print(
+            f"  {size:7d} customers: {returned} returned in {best['time']:8.2f} s, "
+            f"{best['queries']} queries",
+            flush=True,
+        )
     print(f"daily return to the pool, best of {args.repeat}, {args.reps} reps")
     for size, result in results.items():
         print(

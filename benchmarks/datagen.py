@@ -898,6 +898,23 @@ def generate_pool(env, customers, reps=50, teams=TEAM_COUNT, seed=42):
 # ------------------------------------------------------------
 
 
+def each_size(args):
+    """For each size of ``args.sizes`` (customer counts, comma-separated), the
+    smallest first: ``(size, env)``, a superuser environment on ``args.db`` holding
+    ``generate``'s funnel of that many customers (``args.reps``,
+    ``args.moves_per_customer``, ``args.seed``); its cursor closes at the next."""
+    for size in sorted(int(size) for size in args.sizes.split(",")):
+        with common.environment(args.db) as env:
+            generate(
+                env,
+                size,
+                reps=args.reps,
+                moves_per_customer=args.moves_per_customer,
+                seed=args.seed,
+            )
+            yield size, env
+
+
 def add_data_options(parser, customers):
     """The generator's options, shared with the benchmarks built on it."""
     parser.add_argument(
