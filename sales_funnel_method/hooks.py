@@ -104,7 +104,14 @@ def uninstall_hook(env):
     env.cr.execute(
         """UPDATE ir_model_data SET module = %s
             WHERE module = 'sales_funnel_method' AND model = 'crm.lost.reason'
-              AND res_id IN (SELECT lost_reason_id FROM crm_lead WHERE lost_reason_id IS NOT NULL)""",
+              AND res_id IN (
+                  SELECT lead.lost_reason_id FROM crm_lead lead
+                   WHERE lead.lost_reason_id IS NOT NULL
+                     -- not the addon's own (demo) customers: Odoo deletes them next
+                     AND NOT EXISTS (
+                         SELECT 1 FROM ir_model_data lead_xmlid
+                          WHERE lead_xmlid.module = 'sales_funnel_method'
+                            AND lead_xmlid.model = 'crm.lead' AND lead_xmlid.res_id = lead.id))""",
         [KEPT_MODULE],
     )
     # the duplicate check's index on a column of crm's own

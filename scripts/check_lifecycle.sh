@@ -82,9 +82,13 @@ else
         if [ -z "$base_ref" ]; then
             # a clone without tags (git clone --no-tags, CI): the newest release
             # of docs/releases.txt whose commit this clone has
-            release=$(grep -E '^18\.0\.[0-9.]+ [0-9a-f]{40}$' "$ROOT/docs/releases.txt" 2>/dev/null \
+            # (a missing file, no line, or a commit a shallow clone lacks is no
+            # release: none of them may end the script under set -e)
+            release=$( { grep -E '^18\.0\.[0-9.]+ [0-9a-f]{40}$' "$ROOT/docs/releases.txt" 2>/dev/null || true; } \
                 | while read -r version commit; do
-                    git -C "$ROOT" cat-file -e "$commit^{commit}" 2>/dev/null && echo "$version $commit"
+                    if git -C "$ROOT" cat-file -e "$commit^{commit}" 2>/dev/null; then
+                        echo "$version $commit"
+                    fi
                 done | sort -V | tail -n 1)
             if [ -n "$release" ]; then
                 base_ref=${release#* }

@@ -50,7 +50,8 @@ failed=()
 step() {
     local name=$1 log="$steps/$2" rc=0
     shift 2
-    "$@" 2>&1 | tee "$log" || rc=$?
+    # (unbuffered: Python's output in the order it was printed, stderr with stdout)
+    PYTHONUNBUFFERED=1 "$@" 2>&1 | tee "$log" || rc=$?
     if [ "$rc" != 0 ]; then
         say "$name failed (exit $rc)"
         status=$rc
@@ -80,7 +81,7 @@ for entry in "${failed[@]}"; do
     say "FAILED: $name; its last lines ($log):"
     # of pytest's output, its short summary (the failed tests) and its last line
     lines=$(grep -E '^(FAILED|ERROR) ' "$log" | head -n 30 || true)
-    printf '%s\n%s\n' "$lines" "$(tail -n 15 "$log")" | sed '/^$/d' | uniq >&2
+    printf '%s\n%s\n' "$lines" "$(tail -n 15 "$log")" | awk 'NF && !seen[$0]++' >&2
 done
 [ "$status" = 0 ] || say "FAILED: $(printf '%s, ' "${failed[@]%%|*}" | sed 's/, $//')"
 exit $status

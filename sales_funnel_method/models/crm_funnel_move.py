@@ -23,6 +23,8 @@ ANALYZE_ABOVE = 5000
 UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
 # the layers whose arrivals are read apart from the history: Intent, and the won
 # layers of the signings
+# (create_index keeps an index of the same name: a change of the layers needs a
+# new name, and the old index dropped in init())
 MILESTONE_LAYERS = ("intent", "signed", "implemented")
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
 

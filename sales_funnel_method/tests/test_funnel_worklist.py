@@ -142,12 +142,19 @@ class TestFunnelWorklist(SalesFunnelCommon):
         )
         self.assertFalse(any(abandoned.mapped("active")))
         self.assertFalse(abandoned.user_id)
+        # a customer left active in the Abandoned layer with its rep (written
+        # around the addon): held by the rep, in the same Abandoned row
+        stray = self._create_customers(1, layer="contacted", grade="a")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET funnel_layer = 'abandoned' WHERE id = %s", [stray.id]
+        )
         rows = self.env["crm.funnel.report.holding"].search(
             [("user_id", "=", self.user_rep.id)]
         )
         held = {row.layer: row.held_count for row in rows}
         self.assertEqual(held["contacted"], len(kept))
-        self.assertEqual(held["abandoned"], 2)
+        self.assertEqual(held["abandoned"], 3)
         # a row per layer, each once
         self.assertEqual(len(rows), 8)
         self.assertEqual(len(held), 8)
