@@ -141,7 +141,7 @@ class CrmFunnelReportMove(models.Model):
                    %(moved_on)s
              CROSS JOIN LATERAL (
                    SELECT CASE WHEN kind.rank = 1 THEN ideal.days
-                               ELSE EXTRACT(EPOCH FROM (moved_on.date - move.date)) / 86400
+                               ELSE date_part('epoch', moved_on.date - move.date) / 86400
                           END AS days
                    ) days
              WHERE %(reached)s

@@ -6,6 +6,7 @@ from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
+REACHED_INDEX = "crm_funnel_move_reached_date_index"
 
 
 @tagged("post_install", "-at_install")
@@ -20,6 +21,11 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         indexes = dict(self.env.cr.fetchall())
         self.assertIn("(lead_id, date, id)", indexes.get(LAST_MOVE_INDEX, ""))
         self.assertIn("(date) WHERE", indexes.get(MILESTONE_INDEX, ""))
+        self.assertIn(
+            "(date) INCLUDE (to_layer, user_id, team_id, company_id, moved_on_date) "
+            "WHERE reached",
+            indexes.get(REACHED_INDEX, ""),
+        )
         # the date filters of reports and checks, the record rules of reps and
         # managers, the abandons (a rare move type) and the support group's figures
         self.assertEqual(
@@ -27,6 +33,7 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             {
                 LAST_MOVE_INDEX,
                 MILESTONE_INDEX,
+                REACHED_INDEX,
                 "crm_funnel_move__date_index",
                 "crm_funnel_move__move_type_index",
                 "crm_funnel_move__changed_by_id_index",
@@ -105,6 +112,49 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             self.assertIn(MILESTONE_INDEX, plan, what)
             self.env.cr.execute(query)
             self.assertEqual(self.env.cr.fetchone()[0], 50, what)
+
+    def test_moves_analysis_reads_the_arrivals_from_their_index(self):
+        """The moves analysis's pivot (a period, not split by kind) reads the
+        arrivals in a layer from their partial index, which holds every column it
+        needs, and reads no ideal row: not a scan of the whole history."""
+        leads = self._create_customers(50, layer="graded", grade="a")
+        self.env.flush_all()
+        # 100 moves a customer, one in a hundred an arrival in a layer
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_move (lead_id, date, move_type, from_layer, to_layer,
+                                            days_in_layer, from_ideal_days, reached,
+                                            moved_on_date)
+               SELECT lead.id, NOW() - step * INTERVAL '1 hour', 'forward', 'resource',
+                      'graded', 1, 5, step = 50, NOW()
+                 FROM crm_lead lead, generate_series(1, 100) step
+                WHERE lead.id = ANY(%s)""",
+            [leads.ids],
+        )
+        self.env.cr.execute("ANALYZE crm_funnel_move")
+        Report = self.env["crm.funnel.report.move"]
+        domain = [("date", ">=", "2000-01-01")]
+        # the pivot's read of the period, as the ORM words it for the actual rows
+        query = SQL(
+            """SELECT report.layer, SUM(report.reached_count),
+                      PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY report.days_median)
+                 FROM crm_funnel_report_move report
+                WHERE report.date >= '2000-01-01' AND report.kind = 'actual'
+             GROUP BY report.layer"""
+        )
+        self.env.cr.execute(SQL("EXPLAIN %s", query))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        # (an index-only scan once VACUUM has marked the pages visible, which a
+        # test's transaction cannot do)
+        self.assertIn(REACHED_INDEX, plan)
+        self.assertNotIn("Seq Scan on crm_funnel_move", plan)
+        [(count, reached)] = Report._read_group(
+            [*domain, ("lead_id", "in", leads.ids)],
+            [],
+            ["__count", "reached_count:sum"],
+        )
+        # the customers' own entries (50) and the arrivals inserted above (50),
+        # each once: the ideal rows are not read when the pivot is not split
+        self.assertEqual((count, reached), (100, 100))
 
 
 @tagged("post_install", "-at_install")

@@ -18,7 +18,7 @@ BUDGETS = {
     "crm.funnel.report.holding": 4,  # + team, user and partner names
     "crm.funnel.report.move": 5,  # + work_mem, the rule's user, company, partner
     "crm.funnel.report.abandon": 4,  # + team, user and partner names
-    "crm.funnel.report.contact": 1,
+    "crm.funnel.report.contact": 2,  # + work_mem (contacts per distinct customer)
     "crm.funnel.report.target": 3,  # + user and partner names
 }
 # the reports with a row per move or contact (the others have one per rep and

@@ -138,6 +138,16 @@ class TestFunnelMoveReport(FunnelReportCommon):
         # 4 resources, 3 graded, 2 contacted, 1 lead: 6 of them moved on
         self.assertEqual((reached, moved), (10, 6))
         self.assertAlmostEqual(rate, 60.0)
+        # filtered on the ideal, the ideal rows alone: the same customers, counted
+        # on the actual rows only
+        [(count, reached, rate)] = self.env["crm.funnel.report.move"]._read_group(
+            [("user_id", "=", self.user_rep.id), ("kind", "=", "ideal")],
+            [],
+            ["__count", "reached_count:sum", "step_rate:avg"],
+        )
+        self.assertEqual((count, reached), (10, 0))
+        # the ideal step rates: resource 100, graded 90, contacted 50/90, lead 30/50
+        self.assertAlmostEqual(rate, (4 * 100 + 3 * 90 + 2 * 100 * 50 / 90 + 60) / 10)
 
     def test_a_customer_back_down_reached_its_layer_once(self):
         lead = self.b
