@@ -7,6 +7,7 @@ from .common import SalesFunnelCommon
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_date_index"
+HOLDER_INDEX = "crm_lead_funnel_holder_index"
 
 
 @tagged("post_install", "-at_install")
@@ -112,6 +113,33 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             self.assertIn(MILESTONE_INDEX, plan, what)
             self.env.cr.execute(query)
             self.assertEqual(self.env.cr.fetchone()[0], 50, what)
+
+    def test_a_reps_holdings_read_the_holder_index(self):
+        """My Funnel's header and a rep's holdings board filter the holdings on the
+        rep: the filter reaches crm_lead through the index on who holds a customer
+        (its rep, or the rep who abandoned it while it cools down), so their cost
+        grows with the rep's customers, not the database's."""
+        self._create_customers(3, layer="graded", grade="a")
+        self.env.flush_all()
+        # few customers here: forbid the scan of the table the planner would pick,
+        # to see whether the rep's filter can use the index at all
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
+        self.env.cr.execute(
+            """EXPLAIN SELECT layer, held_count FROM crm_funnel_report_holding
+                WHERE user_id = %s AND ideal_count > 0""",
+            [self.user_rep.id],
+        )
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn(HOLDER_INDEX, plan)
+        self.assertNotIn("Seq Scan on crm_lead", plan)
+        held = {
+            row["layer"]: row["held"]
+            for row in self.env["crm.lead"]
+            .with_user(self.user_rep)
+            .get_funnel_holdings()
+        }
+        self.assertEqual(held["graded"], 3)
 
     def test_moves_analysis_reads_the_arrivals_from_their_index(self):
         """The moves analysis's pivot (a period, not split by kind) reads the
