@@ -95,7 +95,7 @@ def uninstall_hook(env):
     still sit in the layers' stages, and the abandoned ones keep the reason they
     were abandoned for: the xml ids of those stages and reasons are set aside
     instead (and taken back by a reinstall); an abandon reason no customer has
-    goes with the addon. The index the addon adds to crm's table goes.
+    goes with the addon. The indexes the addon adds to crm's table go.
     """
     env.cr.execute(
         "UPDATE ir_model_data SET module = %s WHERE module = 'sales_funnel_method' AND model = 'crm.stage'",
@@ -114,8 +114,10 @@ def uninstall_hook(env):
                             AND lead_xmlid.model = 'crm.lead' AND lead_xmlid.res_id = lead.id))""",
         [KEPT_MODULE],
     )
-    # the duplicate check's index on a column of crm's own
+    # the duplicate check's index on a column of crm's own, and the holdings'
+    # (also dropped with the addon's columns it reads, as Odoo drops them)
     env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_company_name_index")
+    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_holder_index")
 
 
 def _load_deck_terms(env):

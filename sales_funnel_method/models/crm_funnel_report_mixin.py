@@ -24,10 +24,11 @@ class CrmFunnelReportMixin(models.AbstractModel):
     measures listed in ``_funnel_by_kind`` are then aggregated over the group's
     actual rows whenever it holds any, and over its ideal rows otherwise: a graph
     split by kind shows the ideal beside the actual, and a pivot or a total that
-    is not split by kind never mixes the two. Such a read (neither grouped nor
-    filtered by kind) reads the actual rows only: every ideal row is the twin of
-    an actual one and adds nothing it shows, so half the rows are never built,
-    and its count is the actual rows'.
+    is not split by kind never mixes the two; the count too (a group's actual
+    rows, or its ideal ones). A read grouped and filtered only by fields on which
+    an actual row and its ideal twin agree (``_funnel_twin_fields``: not the kind,
+    not the measures) reads the actual rows alone: the twins would add nothing
+    it shows, so half the rows are never built.
     """
 
     _name = "crm.funnel.report.mixin"
@@ -36,6 +37,7 @@ class CrmFunnelReportMixin(models.AbstractModel):
     _funnel_ratios = {}
     _funnel_medians = {}
     _funnel_by_kind = ()
+    _funnel_twin_fields = ()
 
     def _query(self):
         raise NotImplementedError
@@ -63,7 +65,8 @@ class CrmFunnelReportMixin(models.AbstractModel):
         limit=None,
         order=None,
     ):
-        if self._funnel_by_kind and not self._funnel_reads_kind(domain, groupby):
+        groupby = tuple(groupby)
+        if self._funnel_by_kind and self._funnel_reads_twins_alike(domain, groupby):
             domain = expression.AND([domain or [], [("kind", "=", "actual")]])
         if any(self._funnel_sorts(spec.partition(":")[0]) for spec in aggregates):
             # a median, or a count of distinct values, sorts every value of its
@@ -87,14 +90,14 @@ class CrmFunnelReportMixin(models.AbstractModel):
             "DISTINCT" in str(part) for part in self._funnel_ratios.get(fname, ())
         )
 
-    @staticmethod
-    def _funnel_reads_kind(domain, groupby):
-        """Whether a read is grouped or filtered by ``kind``."""
-        return any(spec.split(":")[0] == "kind" for spec in groupby) or any(
-            isinstance(leaf, (list, tuple))
-            and isinstance(leaf[0], str)
-            and leaf[0].split(".")[0] == "kind"
+    def _funnel_reads_twins_alike(self, domain, groupby):
+        """Whether a read groups and filters only by fields on which an actual row
+        and its ideal twin agree: then the twins add nothing to it."""
+        shared = set(self._funnel_twin_fields)
+        return all(spec.split(":")[0] in shared for spec in groupby) and all(
+            leaf[0].split(".")[0] in shared
             for leaf in domain or ()
+            if isinstance(leaf, (list, tuple)) and isinstance(leaf[0], str)
         )
 
     def _read_group_select(self, aggregate_spec, query):
@@ -107,6 +110,14 @@ class CrmFunnelReportMixin(models.AbstractModel):
                 scale[0] if scale else 1,
                 SQL(numerator, table=table),
                 SQL(denominator, table=table),
+            )
+        if aggregate_spec == "__count" and self._funnel_by_kind:
+            # the group's actual rows, or its ideal ones: a customer counted once
+            kind = SQL.identifier(self._table, "kind")
+            return SQL(
+                "CASE WHEN BOOL_OR(%(kind)s = 'actual') "
+                "THEN COUNT(*) FILTER (WHERE %(kind)s = 'actual') ELSE COUNT(*) END",
+                kind=kind,
             )
         if fname in self._funnel_by_kind and func:
             # a group without actual rows holds ideal ones only: each row feeds one

@@ -6,7 +6,8 @@ from ..models.crm_stage import FUNNEL_LAYERS
 
 # an index on who holds a funnel customer, the expression the view groups by: a
 # filter on the rep (My Funnel's header, a rep's holdings board) reads the rep's
-# customers through it instead of every customer of the database
+# customers through it instead of every customer of the database (kept by name:
+# a change of holder_sql() needs a new name, and the old index dropped in init())
 HOLDER_INDEX = "crm_lead_funnel_holder_index"
 
 

@@ -43,6 +43,17 @@ class CrmFunnelReportMove(models.Model):
         "crm.team": ["use_funnel"],
     }
     _funnel_by_kind = ("step_rate", "days_in_layer", "days_median")
+    # where an actual row and its ideal twin agree
+    _funnel_twin_fields = (
+        "lead_id",
+        "date",
+        "user_id",
+        "team_id",
+        "company_id",
+        "layer",
+        "ideal_step_rate",
+        "ideal_days",
+    )
     _funnel_medians = {"days_median": "days_in_layer"}
 
     lead_id = fields.Many2one("crm.lead", string="Customer", readonly=True)

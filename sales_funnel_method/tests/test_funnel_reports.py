@@ -138,10 +138,22 @@ class TestFunnelMoveReport(FunnelReportCommon):
         # 4 resources, 3 graded, 2 contacted, 1 lead: 6 of them moved on
         self.assertEqual((reached, moved), (10, 6))
         self.assertAlmostEqual(rate, 60.0)
-        # filtered on the ideal, the ideal rows alone: the same customers, counted
-        # on the actual rows only
-        [(count, reached, rate)] = self.env["crm.funnel.report.move"]._read_group(
-            [("user_id", "=", self.user_rep.id), ("kind", "=", "ideal")],
+        # the count is the customers', split by kind or not (each customer has an
+        # actual row and its ideal twin)
+        Report = self.env["crm.funnel.report.move"]
+        mine = [("user_id", "=", self.user_rep.id)]
+        self.assertEqual(Report._read_group(mine, [], ["__count"]), [(10,)])
+        self.assertEqual(
+            dict(Report._read_group(mine, ["kind"], ["__count"])),
+            {"actual": 10, "ideal": 10},
+        )
+        self.assertEqual(
+            dict(Report._read_group(mine, ["moved_on_count"], ["__count"])),
+            {0: 4, 1: 6},
+        )
+        # filtered on the ideal: the ideal twins alone, with the ideal step rates
+        [(count, reached, rate)] = Report._read_group(
+            [*mine, ("kind", "=", "ideal")],
             [],
             ["__count", "reached_count:sum", "step_rate:avg"],
         )
