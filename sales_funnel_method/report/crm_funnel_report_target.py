@@ -75,7 +75,10 @@ class CrmFunnelReportTarget(models.Model):
     def _query(self):
         service = self.env["crm.funnel.allocation"]
         months = SQL(", ").join(SQL.identifier("target", name) for name in MONTH_FIELDS)
-        # ids: even for the actual figures (from the moves), odd for the targets
+        # ids: even for the actual figures (from the moves), odd for the targets;
+        # the kind and level of both branches of the same type (text), or a filter
+        # on them (the level of every opening) stays above the union instead of
+        # reaching each branch
         return SQL(
             """
             WITH actual AS (
@@ -102,8 +105,8 @@ class CrmFunnelReportTarget(models.Model):
              CROSS JOIN (VALUES ('rep', 0), ('team', 1)) AS level(level, rank)
             UNION ALL
             SELECT (target.id * 16 + month.number) * 2 + 1,
-                   make_timestamp(target.year, month.number, 15, 12, 0, 0), target.kind,
-                   target.level, target.user_id, target.team_id, target.company_id,
+                   make_timestamp(target.year, month.number, 15, 12, 0, 0), target.kind::text,
+                   target.level::text, target.user_id, target.team_id, target.company_id,
                    month.value::float, 0.0::float, NULL::float
               FROM crm_funnel_target target
              CROSS JOIN LATERAL unnest(

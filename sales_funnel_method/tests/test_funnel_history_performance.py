@@ -116,6 +116,19 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             self.env.cr.execute(query)
             self.assertEqual(self.env.cr.fetchone()[0], 50, what)
 
+    def test_the_targets_filters_reach_each_branch(self):
+        """The targets' pivot always filters on the level (and often the kind):
+        the filters reach each branch of the report's union, so that the other
+        level's rows of every milestone are never built, instead of filtering
+        the union's rows once built (its branches' columns of one type)."""
+        self.env.cr.execute(
+            """EXPLAIN SELECT COUNT(*) FROM crm_funnel_report_target
+                WHERE level = 'rep' AND kind = 'signings'"""
+        )
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertNotIn("Subquery Scan on crm_funnel_report_target", plan)
+        self.assertIn("'rep'::text", plan)
+
     def test_a_reps_holdings_read_the_holder_index(self):
         """My Funnel's header and a rep's holdings board filter the holdings on the
         rep: the filter reaches crm_lead through the index on who holds a customer
