@@ -707,11 +707,13 @@ class CrmFunnelException(models.Model):
                   AND %s AND (lead.team_id IS NULL OR %s)
                   AND (NOT users.active OR NOT EXISTS (
                         SELECT 1 FROM crm_team_member member
-                         WHERE member.user_id = users.id AND member.active AND %s))
+                         WHERE member.user_id = users.id AND %s))
              GROUP BY lead.user_id""",
                 self._company_filter("lead", company),
                 Team._funnel_team_sql(SQL("lead.team_id"), active=False),
-                Team._funnel_team_sql(SQL("member.crm_team_id")),
+                # no longer one of the company's reps, as the allocation service
+                # defines them (crm.team.member._funnel_memberships)
+                self.env["crm.team.member"]._funnel_membership_sql("member", company),
             )
         )
         return [

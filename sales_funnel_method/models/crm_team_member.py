@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 # the largest quota override a rep can be given (customers held at once)
 FUNNEL_QUOTA_MAX = 1000
@@ -143,6 +144,47 @@ class CrmTeamMember(models.Model):
         if users is not None:
             domain.append(("user_id", "in", users.ids))
         return self.sudo().search(domain, order="id")
+
+    @api.model
+    def _funnel_membership_sql(self, member="member", company=None):
+        """SQL condition: the crm_team_member row ``member`` is a rep's membership
+        as ``_funnel_memberships`` defines it, for the reports and checks that read
+        the memberships in SQL: active, of an active internal user, in a funnel
+        team of ``company`` (or of no company) when given, and the user works in
+        the team's company (in ``company``, when the team has none)."""
+        self.flush_model(["active", "user_id", "crm_team_id"])
+        self.env["res.users"].flush_model(["active", "share", "company_ids"])
+        self.env["crm.team"].flush_model(["company_id"])
+        alias = SQL.identifier(member)
+        return SQL(
+            """(%(member)s.active
+                AND %(funnel_team)s
+                AND EXISTS (
+                    SELECT 1
+                      FROM res_users member_user
+                      JOIN crm_team member_team ON member_team.id = %(member)s.crm_team_id
+                     WHERE member_user.id = %(member)s.user_id
+                       AND member_user.active AND NOT member_user.share
+                       AND %(company)s))""",
+            member=alias,
+            funnel_team=self.env["crm.team"]._funnel_team_sql(
+                SQL("%s.crm_team_id", alias)
+            ),
+            company=SQL(
+                """(member_team.company_id IS NULL OR member_team.company_id = %(company)s)
+                   AND EXISTS (SELECT 1 FROM res_company_users_rel member_company
+                                WHERE member_company.user_id = member_user.id
+                                  AND member_company.cid = %(company)s)""",
+                company=company.id,
+            )
+            if company
+            else SQL(
+                """(member_team.company_id IS NULL
+                    OR EXISTS (SELECT 1 FROM res_company_users_rel member_company
+                                WHERE member_company.user_id = member_user.id
+                                  AND member_company.cid = member_team.company_id))"""
+            ),
+        )
 
     @api.model
     def _funnel_main_teams(self, company):

@@ -55,7 +55,7 @@ class CrmFunnelReportHolding(models.Model):
         "crm.stage": ["funnel_layer", "funnel_ideal_holding"],
         "crm.team.member": ["active", "user_id", "crm_team_id"],
         "crm.team": ["active", "company_id", "use_funnel"],
-        "res.users": ["active", "company_id"],
+        "res.users": ["active", "company_id", "share", "company_ids"],
     }
 
     user_id = fields.Many2one("res.users", string="Rep", readonly=True)
@@ -90,7 +90,7 @@ class CrmFunnelReportHolding(models.Model):
                   FROM crm_team_member member
                   JOIN crm_team team ON team.id = member.crm_team_id AND team.active
                   JOIN res_users users ON users.id = member.user_id AND users.active
-                 WHERE member.active AND %(funnel_team)s
+                 WHERE %(membership)s
               ORDER BY member.user_id, member.id
             ), held AS (
                 -- in one pass over the customers: a rep's active customers per
@@ -113,9 +113,9 @@ class CrmFunnelReportHolding(models.Model):
             """,
             layers=layers,
             holder=holder_sql("lead"),
-            funnel_team=self.env["crm.team"]._funnel_team_sql(
-                SQL("member.crm_team_id")
-            ),
+            # a rep's teams, as the allocation service defines them; the first
+            # (oldest) is the rep's main team
+            membership=self.env["crm.team.member"]._funnel_membership_sql("member"),
         )
 
     def init(self):

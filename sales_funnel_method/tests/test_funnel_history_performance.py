@@ -135,9 +135,12 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         (its rep, or the rep who abandoned it while it cools down), so their cost
         grows with the rep's customers, not the database's."""
         self._create_customers(3, layer="graded", grade="a")
+        # the rep's 3 among other reps' customers, the planner's statistics fresh
+        self._create_customers(60, layer="graded", grade="a", user=self.user_rep_2)
         self.env.flush_all()
-        # few customers here: forbid the scan of the table the planner would pick,
-        # to see whether the rep's filter can use the index at all
+        self.env.cr.execute("ANALYZE crm_lead")
+        # a few dozen customers here: forbid the scan of the table the planner
+        # would pick, to see whether the rep's filter uses the index
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
         self.env.cr.execute(

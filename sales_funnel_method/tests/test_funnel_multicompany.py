@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -233,3 +234,75 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
             self.env["crm.lead"].with_user(self.rep_b).new(values)
         )._onchange_funnel_duplicates()
         self.assertIn("Secret deal B 0", warning["warning"]["message"])
+
+    def test_memberships_in_sql_are_the_services(self):
+        """The holdings report and the leaver check read a rep's teams in SQL: the
+        same memberships as the allocation service's, in each company and over all
+        companies (a rep who no longer works in a team's company, an archived
+        membership, a team out of the funnel: none of them a rep's team)."""
+        Member = self.env["crm.team.member"]
+        # rep B was in an east team, then stopped working in the main company
+        self.rep_b.company_ids = [Command.link(self.env.company.id)]
+        stray = Member.create(
+            {"user_id": self.rep_b.id, "crm_team_id": self.team_east.id}
+        )
+        self.rep_b.company_ids = [Command.set(self.company_b.ids)]
+        # a team of no company: a rep's team in every company the user works in
+        anywhere = self.env["crm.team"].create(
+            {"name": "Anywhere", "company_id": False}
+        )
+        Member.create({"user_id": self.rep_b.id, "crm_team_id": anywhere.id})
+        # an archived membership, and a team that does not work the funnel
+        archived = Member.create(
+            {"user_id": self.user_rep_2.id, "crm_team_id": self.team_west.id}
+        )
+        archived.action_archive()
+        outside = self.env["crm.team"].create(
+            {"name": "No funnel", "use_funnel": False}
+        )
+        Member.create({"user_id": self.user_rep.id, "crm_team_id": outside.id})
+
+        def in_sql(company):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT member.id FROM crm_team_member member WHERE %s",
+                    Member._funnel_membership_sql("member", company),
+                )
+            )
+            return {row[0] for row in self.env.cr.fetchall()}
+
+        for company in (self.env.company, self.company_b):
+            expected = set(Member._funnel_memberships(company).ids)
+            self.assertEqual(in_sql(company), expected, company.name)
+        self.assertEqual(
+            in_sql(None),
+            set(Member._funnel_memberships(self.env.company).ids)
+            | set(Member._funnel_memberships(self.company_b).ids),
+        )
+        self.assertNotIn(stray.id, in_sql(None))
+        # rep B's own team left: the holdings show rep B in the team of no
+        # company, not in the east team of a company they no longer work in
+        Member.search(
+            [("user_id", "=", self.rep_b.id), ("crm_team_id", "=", self.team_b.id)]
+        ).action_archive()
+        self.env.flush_all()
+        holdings = self.env["crm.funnel.report.holding"].search(
+            [("user_id", "=", self.rep_b.id)]
+        )
+        self.assertEqual(holdings.team_id, anywhere)
+        # a rep still in a main-company team who no longer works there is a leaver
+        self._create_customers(
+            1, layer="graded", user=self.user_rep_west, team=self.team_west
+        )
+        self.user_rep_west.write(
+            {
+                "company_ids": [Command.link(self.company_b.id)],
+                "company_id": self.company_b.id,
+            }
+        )
+        self.user_rep_west.company_ids = [Command.unlink(self.env.company.id)]
+        self.env.flush_all()
+        leavers = self.env["crm.funnel.exception"]._funnel_check_leaver(
+            {"company": self.env.company}
+        )
+        self.assertIn(self.user_rep_west.id, [row["user_id"] for row in leavers])
