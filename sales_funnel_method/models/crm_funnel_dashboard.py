@@ -76,11 +76,13 @@ class CrmFunnelDashboard(models.AbstractModel):
             ["name"],
             order="sequence, name",
         )
-        # a rep in two teams counts in the oldest membership, as in the holdings
-        members = self.env["crm.team.member"].search_fetch(
-            [("crm_team_id", "in", teams.ids), ("user_id.active", "=", True)],
-            ["user_id", "crm_team_id"],
-            order="id",
+        # the company's reps of those teams, as the allocation service defines
+        # them; a rep in two teams counts in the oldest membership, as in the
+        # holdings
+        members = (
+            self.env["crm.team.member"]
+            ._funnel_memberships(company)
+            .filtered(lambda member: member.crm_team_id in teams)
         )
         reps = {}
         for member in members:

@@ -135,6 +135,7 @@ class CrmTeamMember(models.Model):
         of no company), of users who work in ``company``, oldest first. The first is
         the rep's main team."""
         domain = [
+            ("active", "=", True),
             ("crm_team_id", "any", self.env["crm.team"]._funnel_team_domain()),
             ("crm_team_id.company_id", "in", [company.id, False]),
             ("user_id.active", "=", True),
@@ -164,7 +165,7 @@ class CrmTeamMember(models.Model):
                       FROM res_users member_user
                       JOIN crm_team member_team ON member_team.id = %(member)s.crm_team_id
                      WHERE member_user.id = %(member)s.user_id
-                       AND member_user.active AND NOT member_user.share
+                       AND member_user.active AND member_user.share IS NOT TRUE
                        AND %(company)s))""",
             member=alias,
             funnel_team=self.env["crm.team"]._funnel_team_sql(

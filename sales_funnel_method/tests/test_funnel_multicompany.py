@@ -236,17 +236,33 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
         self.assertIn("Secret deal B 0", warning["warning"]["message"])
 
     def test_memberships_in_sql_are_the_services(self):
-        """The holdings report and the leaver check read a rep's teams in SQL: the
-        same memberships as the allocation service's, in each company and over all
-        companies (a rep who no longer works in a team's company, an archived
-        membership, a team out of the funnel: none of them a rep's team)."""
+        """The holdings report, the leaver check and the dashboard's filters read
+        a rep's teams as the allocation service defines them, the first two in
+        SQL: the same memberships in each company and over all companies (a rep
+        who no longer works in a team's company, an archived membership, a team
+        out of the funnel, a team of no company)."""
         Member = self.env["crm.team.member"]
-        # rep B was in an east team, then stopped working in the main company
-        self.rep_b.company_ids = [Command.link(self.env.company.id)]
+        # memberships in several teams kept (Odoo archives the others otherwise)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sales_team.membership_multi", True
+        )
+        self.team_east.company_id = self.team_west.company_id = self.env.company
+        # rep B was in the east team of the main company, then left that company
+        self.rep_b.write(
+            {
+                "company_ids": [Command.link(self.env.company.id)],
+                "company_id": self.env.company.id,
+            }
+        )
         stray = Member.create(
             {"user_id": self.rep_b.id, "crm_team_id": self.team_east.id}
         )
-        self.rep_b.company_ids = [Command.set(self.company_b.ids)]
+        self.rep_b.write(
+            {
+                "company_id": self.company_b.id,
+                "company_ids": [Command.set(self.company_b.ids)],
+            }
+        )
         # a team of no company: a rep's team in every company the user works in
         anywhere = self.env["crm.team"].create(
             {"name": "Anywhere", "company_id": False}
@@ -261,6 +277,7 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
             {"name": "No funnel", "use_funnel": False}
         )
         Member.create({"user_id": self.user_rep.id, "crm_team_id": outside.id})
+        self.assertTrue(stray.active)
 
         def in_sql(company):
             self.env.cr.execute(
@@ -271,15 +288,23 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
             )
             return {row[0] for row in self.env.cr.fetchall()}
 
-        for company in (self.env.company, self.company_b):
+        main, company_b = self.env.company, self.company_b
+        for company in (main, company_b):
             expected = set(Member._funnel_memberships(company).ids)
             self.assertEqual(in_sql(company), expected, company.name)
+        # not an empty comparison: the main company's reps, and rep B twice in
+        # company B (team B and the team of no company)
+        self.assertLessEqual(
+            {self.user_rep.id, self.user_rep_2.id, self.user_rep_west.id},
+            set(Member.browse(in_sql(main)).user_id.ids),
+        )
+        self.assertEqual(len(in_sql(company_b)), 2)
         self.assertEqual(
             in_sql(None),
-            set(Member._funnel_memberships(self.env.company).ids)
-            | set(Member._funnel_memberships(self.company_b).ids),
+            set(Member._funnel_memberships(main).ids)
+            | set(Member._funnel_memberships(company_b).ids),
         )
-        self.assertNotIn(stray.id, in_sql(None))
+        self.assertNotIn(stray.id, in_sql(None) | in_sql(main))
         # rep B's own team left: the holdings show rep B in the team of no
         # company, not in the east team of a company they no longer work in
         Member.search(
@@ -290,19 +315,23 @@ class TestFunnelMultiCompany(FunnelAllocationCommon):
             [("user_id", "=", self.rep_b.id)]
         )
         self.assertEqual(holdings.team_id, anywhere)
-        # a rep still in a main-company team who no longer works there is a leaver
+        # nor is rep B one of the east team's reps in the dashboard's filters
+        _teams, reps = self.env["crm.funnel.dashboard"]._funnel_options(main)
+        self.assertNotIn(self.rep_b.id, [rep["id"] for rep in reps])
+        self.assertIn(self.user_rep.id, [rep["id"] for rep in reps])
+        # a rep still in a main-company team who left the company is a leaver
         self._create_customers(
             1, layer="graded", user=self.user_rep_west, team=self.team_west
         )
         self.user_rep_west.write(
             {
-                "company_ids": [Command.link(self.company_b.id)],
-                "company_id": self.company_b.id,
+                "company_ids": [Command.link(company_b.id)],
+                "company_id": company_b.id,
             }
         )
-        self.user_rep_west.company_ids = [Command.unlink(self.env.company.id)]
+        self.user_rep_west.company_ids = [Command.unlink(main.id)]
         self.env.flush_all()
         leavers = self.env["crm.funnel.exception"]._funnel_check_leaver(
-            {"company": self.env.company}
+            {"company": main}
         )
         self.assertIn(self.user_rep_west.id, [row["user_id"] for row in leavers])
