@@ -144,7 +144,8 @@ class CrmTeamMember(models.Model):
         ]
         if users is not None:
             domain.append(("user_id", "in", users.ids))
-        return self.sudo().search(domain, order="id")
+        # the members' rep and team fetched with them: every caller reads both
+        return self.sudo().search_fetch(domain, ["user_id", "crm_team_id"], order="id")
 
     @api.model
     def _funnel_membership_sql(self, member="member", company=None):
