@@ -28,7 +28,8 @@ class CrmFunnelReportMixin(models.AbstractModel):
     rows, or its ideal ones). A read grouped and filtered only by fields on which
     an actual row and its ideal twin agree (``_funnel_twin_fields``: not the kind,
     not the measures) reads the actual rows alone: the twins would add nothing
-    it shows, so half the rows are never built.
+    it shows, so half the rows are never built, and its aggregates are plain
+    ones (no test of the kind per group).
     """
 
     _name = "crm.funnel.report.mixin"
@@ -66,14 +67,23 @@ class CrmFunnelReportMixin(models.AbstractModel):
         order=None,
     ):
         groupby = tuple(groupby)
-        if self._funnel_by_kind and self._funnel_reads_twins_alike(domain, groupby):
+        report = self
+        if self._funnel_by_kind and (
+            self.env.context.get("funnel_actual_only")
+            or self._funnel_reads_twins_alike(domain, groupby)
+        ):
+            # the actual rows alone, read with plain aggregates (see
+            # _read_group_select); a caller may ask for it too, as a filter
             domain = expression.AND([domain or [], [("kind", "=", "actual")]])
+            report = self.with_context(funnel_actual_only=True)
         if any(self._funnel_sorts(spec.partition(":")[0]) for spec in aggregates):
-            # a median, or a count of distinct values, sorts every value of its
-            # groups: give the sort room in memory for this transaction rather than
-            # spilling to disk (PostgreSQL's 4 MB)
+            # a count of distinct values sorts every value of its groups: give
+            # the sort room in memory for this transaction rather than spilling to
+            # disk (PostgreSQL's 4 MB). Not for a median: with more room, the
+            # planner sorts every row by group rather than hashing the groups, and
+            # that costs more than the spill it avoids (see _funnel_aggregate)
             self.env.cr.execute("SET LOCAL work_mem = '64MB'")
-        return super()._read_group(
+        return super(CrmFunnelReportMixin, report)._read_group(
             domain,
             groupby,
             aggregates,
@@ -84,9 +94,9 @@ class CrmFunnelReportMixin(models.AbstractModel):
         )
 
     def _funnel_sorts(self, fname):
-        """Whether the measure ``fname`` sorts its groups' values: a median, or a
-        ratio over a count of distinct values."""
-        return fname in self._funnel_medians or any(
+        """Whether the measure ``fname`` sorts its groups' values: a ratio over a
+        count of distinct values."""
+        return any(
             "DISTINCT" in str(part) for part in self._funnel_ratios.get(fname, ())
         )
 
@@ -111,6 +121,11 @@ class CrmFunnelReportMixin(models.AbstractModel):
                 SQL(numerator, table=table),
                 SQL(denominator, table=table),
             )
+        if self._funnel_by_kind and self.env.context.get("funnel_actual_only"):
+            # the read has the actual rows alone (see _read_group): plain aggregates
+            if fname in self._funnel_medians and func:
+                return self._funnel_aggregate(fname, func)
+            return super()._read_group_select(aggregate_spec, query)
         if aggregate_spec == "__count" and self._funnel_by_kind:
             # the group's actual rows, or its ideal ones: a customer counted once
             kind = SQL.identifier(self._table, "kind")
@@ -140,8 +155,19 @@ class CrmFunnelReportMixin(models.AbstractModel):
         the fields of ``_funnel_medians``), over the rows matching ``where``."""
         column = SQL.identifier(self._table, self._funnel_medians.get(fname, fname))
         if fname in self._funnel_medians:
-            aggregate = SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", column)
-        elif func in AGGREGATES:
+            # the group's values gathered by an ordinary aggregate (ARRAY_AGG), their
+            # median taken over them: PERCENTILE_CONT, an ordered-set aggregate,
+            # would have every row sorted by its group first (no hash grouping)
+            values = SQL("%s IS NOT NULL", column)
+            if where is not None:
+                values = SQL("%s AND %s", values, where)
+            return SQL(
+                "(SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY funnel_value) "
+                "FROM unnest(ARRAY_AGG(%s) FILTER (WHERE %s)) AS funnel_value)",
+                column,
+                values,
+            )
+        if func in AGGREGATES:
             aggregate = SQL("%s(%s)", SQL(AGGREGATES[func]), column)
         else:
             raise ValueError(f"Invalid aggregate {func!r} for {fname!r}")

@@ -47,10 +47,14 @@ class CrmFunnelReportContact(models.Model):
             "next_date",
         ],
     }
+    # the distinct customers counted over each group's gathered values (ARRAY_AGG,
+    # an ordinary aggregate): COUNT(DISTINCT) itself would have every row sorted by
+    # its group first, where the groups can be hashed
     _funnel_ratios = {
         "contacts_per_customer": (
             "SUM(%(table)s.contact_count)",
-            "COUNT(DISTINCT %(table)s.customer_count)",
+            "(SELECT COUNT(DISTINCT funnel_value) "
+            "FROM unnest(ARRAY_AGG(%(table)s.customer_count)) AS funnel_value)",
         ),
     }
 

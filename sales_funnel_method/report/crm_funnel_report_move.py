@@ -118,23 +118,12 @@ class CrmFunnelReportMove(models.Model):
         layers = [key for key, _label in FUNNEL_LAYERS[:6]]
         next_layers = [key for key, _label in FUNNEL_LAYERS[1:7]]
         # ids come from the moves (a row number would keep the date filter from
-        # reaching them); the ideal row of a customer is built in the same scan
+        # reaching them); the ideal row of a customer is built in the same scan.
+        # The ideal figures are a subquery, not a WITH: PostgreSQL folds a view
+        # without WITH into the query that reads it, and computes only the
+        # columns that query reads
         return SQL(
             """
-            WITH ideal AS (
-                SELECT layer.key AS layer,
-                       100.0 * NULLIF(next_rate.rate, 0) / NULLIF(rate.rate, 0) AS step_rate,
-                       NULLIF(rate.days, 0) AS days
-                  FROM unnest(%(layers)s::varchar[], %(next_layers)s::varchar[])
-                       AS layer(key, next_key)
-             LEFT JOIN (SELECT funnel_layer, MAX(funnel_ideal_reach_rate) AS rate,
-                               MAX(funnel_ideal_days) AS days
-                          FROM crm_stage WHERE funnel_layer IS NOT NULL
-                      GROUP BY funnel_layer) rate ON rate.funnel_layer = layer.key
-             LEFT JOIN (SELECT funnel_layer, MAX(funnel_ideal_reach_rate) AS rate
-                          FROM crm_stage WHERE funnel_layer IS NOT NULL
-                      GROUP BY funnel_layer) next_rate ON next_rate.funnel_layer = layer.next_key
-            )
             SELECT move.id * 2 + kind.rank AS id, move.lead_id, move.date,
                    move.user_id, move.team_id, move.company_id,
                    move.to_layer AS layer, kind.kind,
@@ -147,7 +136,22 @@ class CrmFunnelReportMove(models.Model):
                    days.days AS days_in_layer, days.days AS days_median,
                    ideal.days AS ideal_days
               FROM crm_funnel_move move
-              JOIN ideal ON ideal.layer = move.to_layer
+              JOIN (
+                   SELECT layer.key AS layer,
+                          100.0 * NULLIF(next_rate.rate, 0) / NULLIF(rate.rate, 0)
+                              AS step_rate,
+                          NULLIF(rate.days, 0) AS days
+                     FROM unnest(%(layers)s::varchar[], %(next_layers)s::varchar[])
+                          AS layer(key, next_key)
+                LEFT JOIN (SELECT funnel_layer, MAX(funnel_ideal_reach_rate) AS rate,
+                                  MAX(funnel_ideal_days) AS days
+                             FROM crm_stage WHERE funnel_layer IS NOT NULL
+                         GROUP BY funnel_layer) rate ON rate.funnel_layer = layer.key
+                LEFT JOIN (SELECT funnel_layer, MAX(funnel_ideal_reach_rate) AS rate
+                             FROM crm_stage WHERE funnel_layer IS NOT NULL
+                         GROUP BY funnel_layer) next_rate
+                          ON next_rate.funnel_layer = layer.next_key
+                   ) ideal ON ideal.layer = move.to_layer
              CROSS JOIN (VALUES (0, 'actual'), (1, 'ideal')) AS kind(rank, kind)
                    %(moved_on)s
              CROSS JOIN LATERAL (

@@ -10,13 +10,14 @@ from .test_funnel_allocation import FunnelAllocationCommon
 NOW = datetime(2025, 6, 16, 9)
 
 # each report's pivot as its view opens it, and the queries one opening costs
-# whatever the customers: the SELECT ... GROUP BY, the sort memory of a median
-# (SET LOCAL work_mem), and the display names of its many2one groups (teams;
-# users with their partners; companies), read again after the cache is cleared
+# whatever the customers: the SELECT ... GROUP BY, the sort memory of a count of
+# distinct values (SET LOCAL work_mem), and the display names of its many2one
+# groups (teams; users with their partners; companies), read again after the
+# cache is cleared
 BUDGETS = {
     "crm.funnel.report.overview": 1,
     "crm.funnel.report.holding": 4,  # + team, user and partner names
-    "crm.funnel.report.move": 5,  # + work_mem, the rule's user, company, partner
+    "crm.funnel.report.move": 4,  # + the rule's user, company, partner
     "crm.funnel.report.abandon": 4,  # + team, user and partner names
     "crm.funnel.report.contact": 2,  # + work_mem (contacts per distinct customer)
     "crm.funnel.report.target": 3,  # + user and partner names
