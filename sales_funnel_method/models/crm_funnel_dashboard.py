@@ -79,11 +79,7 @@ class CrmFunnelDashboard(models.AbstractModel):
         # the company's reps of those teams, as the allocation service defines
         # them; a rep in two teams counts in the oldest membership, as in the
         # holdings
-        members = (
-            self.env["crm.team.member"]
-            ._funnel_memberships(company)
-            .filtered(lambda member: member.crm_team_id in teams)
-        )
+        members = self.env["crm.team.member"]._funnel_memberships(company, teams=teams)
         reps = {}
         for member in members:
             reps.setdefault(

@@ -128,12 +128,13 @@ class CrmTeamMember(models.Model):
             )
 
     @api.model
-    def _funnel_memberships(self, company, users=None):
+    def _funnel_memberships(self, company, users=None, teams=None):
         """A rep's teams in ``company`` (the one definition of it): the active
         memberships of active internal users in the company's funnel teams (active
         sales teams that work the funnel, ``crm.team._funnel_team_domain``, or teams
         of no company), of users who work in ``company``, oldest first. The first is
-        the rep's main team."""
+        the rep's main team. ``users`` and ``teams`` narrow them to those reps and
+        teams."""
         domain = [
             ("active", "=", True),
             ("crm_team_id", "any", self.env["crm.team"]._funnel_team_domain()),
@@ -144,6 +145,8 @@ class CrmTeamMember(models.Model):
         ]
         if users is not None:
             domain.append(("user_id", "in", users.ids))
+        if teams is not None:
+            domain.append(("crm_team_id", "in", teams.ids))
         # the members' rep and team fetched with them: every caller reads both
         return self.sudo().search_fetch(domain, ["user_id", "crm_team_id"], order="id")
 

@@ -88,8 +88,8 @@ class CrmFunnelReportHolding(models.Model):
                 SELECT DISTINCT ON (member.user_id) member.user_id, member.crm_team_id AS team_id,
                        COALESCE(team.company_id, users.company_id) AS company_id
                   FROM crm_team_member member
-                  JOIN crm_team team ON team.id = member.crm_team_id AND team.active
-                  JOIN res_users users ON users.id = member.user_id AND users.active
+                  JOIN crm_team team ON team.id = member.crm_team_id
+                  JOIN res_users users ON users.id = member.user_id
                  WHERE %(membership)s
               ORDER BY member.user_id, member.id
             ), held AS (
@@ -113,8 +113,9 @@ class CrmFunnelReportHolding(models.Model):
             """,
             layers=layers,
             holder=holder_sql("lead"),
-            # a rep's teams, as the allocation service defines them; the first
-            # (oldest) is the rep's main team
+            # a rep's teams, as the allocation service defines them (active
+            # members, users and teams: the joins only read the company); the
+            # first (oldest) is the rep's main team
             membership=self.env["crm.team.member"]._funnel_membership_sql("member"),
         )
 
