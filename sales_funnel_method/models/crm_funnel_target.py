@@ -454,6 +454,7 @@ class CrmFunnelTarget(models.Model):
         )
 
     @api.model
+    @api.readonly
     def get_funnel_my_targets(self):
         """The current user's targets of this month against actual, for the header
         of My Funnel: [{kind, label, target, actual, rate, is_amount}] in the order of

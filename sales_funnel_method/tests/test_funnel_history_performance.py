@@ -1,8 +1,11 @@
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo import api
 from odoo.tests import tagged
 from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
 
 from .common import SalesFunnelCommon
 
@@ -141,23 +144,43 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         self.env.cr.execute("ANALYZE crm_lead")
         # a few dozen customers here: forbid the scan of the table the planner
         # would pick, to see whether the rep's filter uses the index
+        # the queries the header sends, as the ORM words them for the rep (its
+        # record rules included), captured, then explained
+        queries = []
+        execute = self.env.cr.execute
+
+        def spy(query, params=None, log_exceptions=True):
+            queries.append((query, params))
+            return execute(query, params, log_exceptions)
+
+        with patch.object(self.env.cr, "execute", spy):
+            held = {
+                row["layer"]: row["held"]
+                for row in self.env["crm.lead"]
+                .with_user(self.user_rep)
+                .get_funnel_holdings()
+            }
+        self.assertEqual(held["graded"], 3)
+        reads = [
+            (query, params)
+            for query, params in queries
+            if "crm_funnel_report_holding" in str(query)
+        ]
+        self.assertTrue(reads)
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
-        self.env.cr.execute(
-            """EXPLAIN SELECT layer, held_count FROM crm_funnel_report_holding
-                WHERE user_id = %s AND ideal_count > 0""",
-            [self.user_rep.id],
-        )
-        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
-        self.assertIn(HOLDER_INDEX, plan)
-        self.assertNotIn("Seq Scan on crm_lead", plan)
-        held = {
-            row["layer"]: row["held"]
-            for row in self.env["crm.lead"]
-            .with_user(self.user_rep)
-            .get_funnel_holdings()
-        }
-        self.assertEqual(held["graded"], 3)
+        plans = []
+        for query, params in reads:
+            if isinstance(query, SQL):
+                self.env.cr.execute(SQL("EXPLAIN %s", query))
+            else:
+                self.env.cr.execute(f"EXPLAIN {query}", params)
+            plans.append("\n".join(row[0] for row in self.env.cr.fetchall()))
+            self.assertNotIn("Seq Scan on crm_lead", plans[-1], str(query))
+        # (the search of the rep's rows reads no customer at all: PostgreSQL drops
+        # the join of the counts it does not select; the fetch of the counts reads
+        # the rep's customers through the index)
+        self.assertTrue(any(HOLDER_INDEX in plan for plan in plans), plans)
 
     def test_moves_analysis_reads_the_arrivals_from_their_index(self):
         """The moves analysis's pivot (a period, not split by kind) reads the
@@ -213,6 +236,9 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         self.assertNotIn("Seq Scan on crm_funnel_move", plan)
         # and no ideal row built: the kind is filtered out before the twins
         self.assertIn("'actual'", plan)
+        # the view is folded into the query (no WITH in it): only the columns the
+        # pivot reads are computed
+        self.assertNotIn("Subquery Scan on crm_funnel_report_move", plan)
         [(count, reached)] = Report._read_group(
             [*domain, ("lead_id", "in", leads.ids)],
             [],
@@ -325,7 +351,8 @@ class TestFunnelReadReplica(SalesFunnelCommon):
 
     def _read_everything(self, env):
         """Read every report the user may read, the dashboard and the holdings
-        board, My Funnel's header: (the reports read, the header)."""
+        board, My Funnel and its header: (the reports read, the header's
+        holdings, My Funnel's list)."""
         read = []
         for model_name in (
             "crm.funnel.report.overview",
@@ -353,7 +380,37 @@ class TestFunnelReadReplica(SalesFunnelCommon):
         dashboard = env["crm.funnel.dashboard"]
         self.assertTrue(dashboard.get_funnel_dashboard({}))
         self.assertTrue(dashboard.get_holdings_board({}))
-        return read, env["crm.lead"].get_funnel_holdings()
+        # My Funnel's list as the web client opens it: the action's domain, the
+        # fields of its list view
+        action = env.ref("sales_funnel_method.crm_lead_action_my_funnel").sudo()
+        Lead = env["crm.lead"]
+        arch = Lead.get_views([(action.view_id.id, "list")])["views"]["list"]["arch"]
+        specification = {}
+        for node in etree.fromstring(arch).iter("field"):
+            field = Lead._fields[node.get("name")]
+            specification[field.name] = (
+                {"fields": {"display_name": {}}}
+                if field.type in ("many2one", "one2many", "many2many")
+                else {}
+            )
+        domain = safe_eval(action.domain, {"uid": env.uid})
+        my_funnel = Lead.web_search_read(domain, specification)
+        # the header: the holdings and the month's targets
+        self.assertIsInstance(env["crm.funnel.target"].get_funnel_my_targets(), list)
+        return read, Lead.get_funnel_holdings(), my_funnel
+
+    def test_the_screens_that_only_read_go_to_the_replica(self):
+        """Odoo sends a call to the replica when its method says it only reads
+        (``@api.readonly``): the dashboard, the holdings board and My Funnel's
+        header (its holdings and its targets)."""
+        for model_name, method in (
+            ("crm.funnel.dashboard", "get_funnel_dashboard"),
+            ("crm.funnel.dashboard", "get_holdings_board"),
+            ("crm.lead", "get_funnel_holdings"),
+            ("crm.funnel.target", "get_funnel_my_targets"),
+        ):
+            function = getattr(type(self.env[model_name]), method)
+            self.assertTrue(getattr(function, "_readonly", False), method)
 
     def test_reports_dashboard_and_header_on_a_read_only_cursor(self):
         self.env.flush_all()
@@ -371,11 +428,16 @@ class TestFunnelReadReplica(SalesFunnelCommon):
             with self.registry.cursor(readonly=True) as cr:
                 self.assertTrue(cr.readonly)
                 env = api.Environment(cr, user.id, {})
-                reports_read[user], header = self._read_everything(env)
+                reports_read[user], header, my_funnel = self._read_everything(env)
                 if user == self.user_rep:
                     held = {row["layer"]: row["held"] for row in header}
                     self.assertEqual(held.get("graded"), 3)
                     self.assertEqual(held.get("contacted"), 1)
+                    self.assertEqual(my_funnel["length"], 4)
+                    self.assertEqual(
+                        {record["funnel_layer"] for record in my_funnel["records"]},
+                        {"graded", "contacted"},
+                    )
         # every report was read by someone
         self.assertEqual(len(set().union(*reports_read.values())), 7)
         self.assertIn("crm.funnel.report.move", reports_read[self.user_rep])
