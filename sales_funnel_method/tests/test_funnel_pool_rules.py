@@ -1019,6 +1019,16 @@ class TestFunnelReturnPerformance(FunnelPoolRulesCommon):
         large = self._return_queries(25, budget=54)
         self.assertEqual(small, large)
 
+    def test_queries_grow_only_with_odoos_insert_batches(self):
+        # past 100 customers (60 for each of the 2 reps), Odoo's create inserts its
+        # rows 100 a query: one more query for each of the three tables filled in
+        # batches (the chatter lines and the assignments among them), nothing per
+        # customer
+        self._return_queries(2, budget=58)  # warm-up
+        small = self._return_queries(25, budget=54)
+        crossing = self._return_queries(60, budget=57)
+        self.assertEqual(crossing - small, 3)
+
 
 @tagged("post_install", "-at_install")
 class TestFunnelPoolRulesUi(SalesFunnelHttpCase, FunnelPoolRulesCommon):
