@@ -393,7 +393,7 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
         ]
         (cls.team_east | cls.team_west).crm_team_member_ids.action_archive()
 
-    def _allocation_queries(self, count, budget):
+    def _allocation_queries(self, count, budget, reps=10):
         pool = self._pool(count, grade="b", team=self.big_team).sudo()
         self.env.invalidate_all()
         self.env.flush_all()
@@ -402,7 +402,7 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
             self._allocate(pool)
         queries = self.env.cr.sql_log_count - before
         self.assertEqual(len(pool.filtered("user_id")), count)
-        self.assertEqual(len(pool.user_id), 10)
+        self.assertEqual(len(pool.user_id), reps)
         self.assertEqual(
             len(pool.message_ids.filtered(lambda m: "received by" in m.body)), count
         )
@@ -418,3 +418,15 @@ class TestFunnelAllocationQueries(FunnelAllocationCommon):
         large = self._allocation_queries(1000, budget=268)  # 263
         # 900 more customers: 9 more batches of 100 rows in each of the 3 tables
         self.assertLessEqual(large - small, 9 * 3)
+
+    @users("funnel_support")
+    def test_queries_grow_with_the_reps(self):
+        """The same customers to 5 reps rather than 10: the queries of 5 reps
+        less, the same number for each rep."""
+        self._allocation_queries(20, budget=255)  # warm-up
+        ten = self._allocation_queries(100, budget=240)
+        self.big_team.crm_team_member_ids[5:].sudo().funnel_receives_nothing = True
+        five = self._allocation_queries(100, budget=133, reps=5)  # 129
+        # 21 queries a rep, the same for each (its write through crm, its
+        # followers and its notice among them)
+        self.assertEqual(ten - five, 5 * 21)
