@@ -7,6 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
+from ..models import crm_funnel_move
 from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
@@ -334,6 +335,19 @@ class TestFunnelBackfillQueries(SalesFunnelCommon):
                 self.assertFalse(contacted.moved_on_date)
             # a second back-fill finds the history written and leaves it alone
             self.assertFalse(self.env["crm.funnel.move"]._funnel_backfill(leads))
+
+    def test_backfill_of_many_customers_analyzes_the_history_once(self):
+        # above ANALYZE_ABOVE customers (5,000; 5 here), the planner's statistics
+        # of the history are renewed before the path facts: one query more
+        self._backfill_queries(3)
+        with patch.object(crm_funnel_move, "ANALYZE_ABOVE", 5):
+            for count in (10, 100):
+                leads = self._tracked_customers(count)
+                with self.assertQueryCount(4):
+                    moves = self.env["crm.funnel.move"]._funnel_backfill(leads)
+                    self.env.flush_all()
+                self.assertEqual(len(moves), 2 * count)
+                self.assertEqual(moves.filtered("reached"), moves)
 
 
 @tagged("post_install", "-at_install")

@@ -226,13 +226,15 @@ class TestFunnelMoveReport(FunnelReportCommon):
         Report = self.env["crm.funnel.report.move"]
         self.env.flush_all()
         # the query alone (its median gathers the values of each group, no sort
-        # room asked)
+        # room asked), split by kind (the graph) or not
         with self.assertQueryCount(1):
             Report._read_group(
                 [],
                 ["layer", "user_id"],
                 ["reached_count:sum", "step_rate:avg", "days_median:avg"],
             )
+        with self.assertQueryCount(1):
+            Report._read_group([], ["layer", "kind"], ["days_median:avg"])
         with freeze_time(T0):
             more = self._create_customers(60, layer="resource", grade="a")
         self._move_at(more, "graded", 1)
@@ -243,6 +245,8 @@ class TestFunnelMoveReport(FunnelReportCommon):
                 ["layer", "user_id"],
                 ["reached_count:sum", "step_rate:avg", "days_median:avg"],
             )
+        with self.assertQueryCount(1):
+            Report._read_group([], ["layer", "kind"], ["days_median:avg"])
 
 
 @tagged("post_install", "-at_install")
