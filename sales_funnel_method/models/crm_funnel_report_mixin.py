@@ -83,7 +83,7 @@ class CrmFunnelReportMixin(models.AbstractModel):
             # planner sorts every row by group rather than hashing the groups, and
             # that costs more than the spill it avoids (see _funnel_aggregate)
             self.env.cr.execute("SET LOCAL work_mem = '64MB'")
-        return super(CrmFunnelReportMixin, report)._read_group(
+        rows = super(CrmFunnelReportMixin, report)._read_group(
             domain,
             groupby,
             aggregates,
@@ -92,6 +92,19 @@ class CrmFunnelReportMixin(models.AbstractModel):
             limit=limit,
             order=order,
         )
+        if report is self:
+            return rows
+        # the groups' records in the caller's environment: the mark of this read
+        # must not follow them into the next
+        return [
+            tuple(
+                value.with_env(self.env)
+                if isinstance(value, models.BaseModel)
+                else value
+                for value in row
+            )
+            for row in rows
+        ]
 
     def _funnel_sorts(self, fname):
         """Whether the measure ``fname`` sorts its groups' values: a ratio over a
@@ -122,8 +135,11 @@ class CrmFunnelReportMixin(models.AbstractModel):
                 SQL(denominator, table=table),
             )
         if self._funnel_by_kind and self.env.context.get("funnel_actual_only"):
-            # the read has the actual rows alone (see _read_group): plain aggregates
-            if fname in self._funnel_medians and func:
+            # the read has the actual rows alone (see _read_group): plain aggregates,
+            # the same ones as a read split by kind accepts
+            if (
+                fname in self._funnel_by_kind or fname in self._funnel_medians
+            ) and func:
                 return self._funnel_aggregate(fname, func)
             return super()._read_group_select(aggregate_spec, query)
         if aggregate_spec == "__count" and self._funnel_by_kind:
@@ -136,7 +152,7 @@ class CrmFunnelReportMixin(models.AbstractModel):
             )
         if fname in self._funnel_by_kind and func:
             # a group without actual rows holds ideal ones only: each row feeds one
-            # of the two aggregates (a median sorts its rows once, not twice)
+            # of the two aggregates (a median gathers each row's value once)
             kind = SQL.identifier(self._table, "kind")
             return SQL(
                 "CASE WHEN BOOL_OR(%(kind)s = 'actual') THEN %(actual)s ELSE %(ideal)s END",

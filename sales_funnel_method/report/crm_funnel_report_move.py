@@ -120,8 +120,8 @@ class CrmFunnelReportMove(models.Model):
         # ids come from the moves (a row number would keep the date filter from
         # reaching them); the ideal row of a customer is built in the same scan.
         # The ideal figures are a subquery, not a WITH: PostgreSQL folds a view
-        # without WITH into the query that reads it, and computes only the
-        # columns that query reads
+        # without WITH into the query that reads it, and plans the joins and the
+        # grouping as one query
         return SQL(
             """
             SELECT move.id * 2 + kind.rank AS id, move.lead_id, move.date,

@@ -221,6 +221,26 @@ class TestFunnelMoveReport(FunnelReportCommon):
             )
         }
         self.assertAlmostEqual(graded["graded"][0], 2)
+        # the same split by kind (each kind's values apart), and the median in a
+        # HAVING and an ORDER BY, where Odoo words them too
+        by_kind = Report._read_group(
+            [],
+            ["layer", "kind"],
+            ["days_median:avg"],
+            having=[("days_median:avg", ">", 0)],
+            order="days_median:avg desc",
+        )
+        self.assertIn(("graded", "actual", 2), by_kind)
+        medians = [value for _layer, _kind, value in by_kind]
+        self.assertEqual(medians, sorted(medians, reverse=True))
+        self.assertTrue(all(value > 0 for value in medians))
+        # the mark of a read of the actual rows stays with it: the groups' records
+        # come back in the caller's environment
+        [(user, _count)] = Report._read_group(
+            [("user_id", "=", self.user_rep.id)], ["user_id"], ["__count"]
+        )
+        self.assertEqual(user, self.user_rep)
+        self.assertNotIn("funnel_actual_only", user.env.context)
 
     def test_report_queries_do_not_grow_with_customers(self):
         Report = self.env["crm.funnel.report.move"]
