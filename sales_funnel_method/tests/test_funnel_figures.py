@@ -593,19 +593,30 @@ class TestFunnelDashboard(FunnelFiguresCommon):
     def test_queries_do_not_grow_with_customers(self):
         dashboard = self.env["crm.funnel.dashboard"]
 
-        def count():
+        def count(filters=None, budget=16):
             self.env.flush_all()
             self.env.invalidate_all()
-            dashboard.get_funnel_dashboard()  # warm the caches (rules, translations)
+            # warm the caches (rules, translations)
+            dashboard.get_funnel_dashboard(filters)
             self.env.invalidate_all()
-            with self.assertQueryCount(16):
-                return dashboard.get_funnel_dashboard()
+            with self.assertQueryCount(budget):
+                return dashboard.get_funnel_dashboard(filters)
 
-        count()
+        # the whole company, a team, a rep of it: the same count at both sizes
+        # for each scope
+        scopes = (
+            (None, 16),
+            ({"team_id": self.team_east.id}, 15),
+            ({"team_id": self.team_east.id, "user_id": self.user_rep.id}, 15),
+        )
+        for filters, budget in scopes:
+            count(filters, budget)
         more = self._at(5, 60, layer="contacted", grade="b")
         self._move(more[:30], "lead", 2)
         data = count()
         self.assertEqual(data["layers"][2]["held"], 30)
+        for filters, budget in scopes[1:]:
+            self.assertTrue(count(filters, budget))
 
 
 @tagged("post_install", "-at_install")

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from unittest.mock import patch
 
 from lxml import etree
@@ -19,6 +20,28 @@ HOLDER_INDEX = "crm_lead_funnel_holder_index"
 @tagged("post_install", "-at_install")
 class TestFunnelHistoryIndexes(SalesFunnelCommon):
     """The move history's indexes are those its queries use."""
+
+    @contextmanager
+    def _captured_queries(self):
+        """The queries sent inside the block, as the ORM words them: a list of
+        (query, params), filled as they run."""
+        queries = []
+        execute = self.env.cr.execute
+
+        def spy(query, params=None, log_exceptions=True):
+            queries.append((query, params))
+            return execute(query, params, log_exceptions)
+
+        with patch.object(self.env.cr, "execute", spy):
+            yield queries
+
+    def _plan(self, query, params=None):
+        """The plan PostgreSQL makes for a captured query (EXPLAIN)."""
+        if isinstance(query, SQL):
+            self.env.cr.execute(SQL("EXPLAIN %s", query))
+        else:
+            self.env.cr.execute(f"EXPLAIN {query}", params)
+        return "\n".join(row[0] for row in self.env.cr.fetchall())
 
     def test_indexes_of_the_move_history(self):
         self.env.cr.execute(
@@ -143,18 +166,9 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         self._create_customers(60, layer="graded", grade="a", user=self.user_rep_2)
         self.env.flush_all()
         self.env.cr.execute("ANALYZE crm_lead")
-        # a few dozen customers here: forbid the scan of the table the planner
-        # would pick, to see whether the rep's filter uses the index
         # the queries the header sends, as the ORM words them for the rep (its
         # record rules included), captured, then explained
-        queries = []
-        execute = self.env.cr.execute
-
-        def spy(query, params=None, log_exceptions=True):
-            queries.append((query, params))
-            return execute(query, params, log_exceptions)
-
-        with patch.object(self.env.cr, "execute", spy):
+        with self._captured_queries() as queries:
             held = {
                 row["layer"]: row["held"]
                 for row in self.env["crm.lead"]
@@ -168,16 +182,13 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             if "crm_funnel_report_holding" in str(query)
         ]
         self.assertTrue(reads)
+        # a few dozen customers here: forbid the scan of the table the planner
+        # would pick, to see whether the rep's filter uses the index
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
-        plans = []
-        for query, params in reads:
-            if isinstance(query, SQL):
-                self.env.cr.execute(SQL("EXPLAIN %s", query))
-            else:
-                self.env.cr.execute(f"EXPLAIN {query}", params)
-            plans.append("\n".join(row[0] for row in self.env.cr.fetchall()))
-            self.assertNotIn("Seq Scan on crm_lead", plans[-1], str(query))
+        plans = [self._plan(query, params) for query, params in reads]
+        for plan in plans:
+            self.assertNotIn("Seq Scan on crm_lead", plan)
         # (the search of the rep's rows reads no customer at all: PostgreSQL drops
         # the join of the counts it does not select; the fetch of the counts reads
         # the rep's customers through the index)
@@ -206,14 +217,7 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # the pivot's query, as the ORM words it (captured, then explained); a
         # few thousand moves here: forbid the scan of the table, to see whether
         # the period can be read from the index at all
-        queries = []
-        execute = self.env.cr.execute
-
-        def spy(query, params=None, log_exceptions=True):
-            queries.append((query, params))
-            return execute(query, params, log_exceptions)
-
-        with patch.object(self.env.cr, "execute", spy):
+        with self._captured_queries() as queries:
             Report._read_group(
                 domain,
                 ["layer", "date:week"],
@@ -226,11 +230,7 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         ]
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
-        if isinstance(query, SQL):
-            self.env.cr.execute(SQL("EXPLAIN %s", query))
-        else:
-            self.env.cr.execute(f"EXPLAIN {query}", params)
-        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        plan = self._plan(query, params)
         # (an index-only scan once VACUUM has marked the pages visible, which a
         # test's transaction cannot do)
         self.assertIn(REACHED_INDEX, plan)

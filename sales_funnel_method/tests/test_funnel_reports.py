@@ -11,6 +11,16 @@ from odoo.tests import tagged, users
 from .test_funnel_allocation import FunnelAllocationCommon
 
 T0 = datetime(2026, 4, 6, 9, 0, 0)  # a Monday
+# every measure of the moves analysis
+MOVE_MEASURES = [
+    "reached_count:sum",
+    "moved_on_count:sum",
+    "step_rate:avg",
+    "ideal_step_rate:avg",
+    "days_in_layer:avg",
+    "days_median:avg",
+    "ideal_days:avg",
+]
 
 
 class FunnelReportCommon(FunnelAllocationCommon):
@@ -61,15 +71,7 @@ class TestFunnelMoveReport(FunnelReportCommon):
         rows = Report._read_group(
             list(domain),
             list(groupby),
-            [
-                "reached_count:sum",
-                "moved_on_count:sum",
-                "step_rate:avg",
-                "ideal_step_rate:avg",
-                "days_in_layer:avg",
-                "days_median:avg",
-                "ideal_days:avg",
-            ],
+            MOVE_MEASURES,
         )
         return {
             row[0] if len(groupby) == 1 else row[:2]: row[len(groupby) :]
@@ -187,16 +189,7 @@ class TestFunnelMoveReport(FunnelReportCommon):
         (``funnel_actual_only``) gets the same figures as a filter on the kind, and
         never the ideal rows."""
         Report = self.env["crm.funnel.report.move"]
-        measures = [
-            "__count",
-            "reached_count:sum",
-            "moved_on_count:sum",
-            "step_rate:avg",
-            "ideal_step_rate:avg",
-            "days_in_layer:avg",
-            "days_median:avg",
-            "ideal_days:avg",
-        ]
+        measures = ["__count", *MOVE_MEASURES]
         actual_only = Report.with_context(funnel_actual_only=True)
         self.assertEqual(
             [
