@@ -8,6 +8,22 @@ from .crm_stage import LAYER_RANK
 AGGREGATES = {"avg": "AVG", "sum": "SUM", "min": "MIN", "max": "MAX"}
 
 
+def over_values(aggregate, values, where=None):
+    """SQL text: ``aggregate``, an aggregate of ``funnel_value``, over a group's
+    ``values`` (of its rows matching ``where``) gathered by ARRAY_AGG, an ordinary
+    aggregate. A median (PERCENTILE_CONT, an ordered-set aggregate) or a count of
+    distinct values taken on the rows themselves would have every row sorted by
+    its group first; over the gathered values, the groups can be hashed. Valid
+    wherever an aggregate is (SELECT, HAVING, ORDER BY)."""
+    gathered = f"ARRAY_AGG({values})"
+    if where is not None:
+        gathered = f"{gathered} FILTER (WHERE {where})"
+    return f"(SELECT {aggregate} FROM unnest({gathered}) AS funnel_value)"
+
+
+MEDIAN = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY funnel_value)"
+
+
 class CrmFunnelReportMixin(models.AbstractModel):
     """Shared plumbing of the funnel's SQL-view reports.
 
@@ -171,18 +187,11 @@ class CrmFunnelReportMixin(models.AbstractModel):
         the fields of ``_funnel_medians``), over the rows matching ``where``."""
         column = SQL.identifier(self._table, self._funnel_medians.get(fname, fname))
         if fname in self._funnel_medians:
-            # the group's values gathered by an ordinary aggregate (ARRAY_AGG), their
-            # median taken over them: PERCENTILE_CONT, an ordered-set aggregate,
-            # would have every row sorted by its group first (no hash grouping)
-            values = SQL("%s IS NOT NULL", column)
+            # the median of the group's values gathered first (see over_values)
+            kept = SQL("%s IS NOT NULL", column)
             if where is not None:
-                values = SQL("%s AND %s", values, where)
-            return SQL(
-                "(SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY funnel_value) "
-                "FROM unnest(ARRAY_AGG(%s) FILTER (WHERE %s)) AS funnel_value)",
-                column,
-                values,
-            )
+                kept = SQL("%s AND %s", kept, where)
+            return SQL(over_values(MEDIAN, "%s", "%s"), column, kept)
         if func in AGGREGATES:
             aggregate = SQL("%s(%s)", SQL(AGGREGATES[func]), column)
         else:

@@ -3,6 +3,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..models.crm_funnel_contact import CONTACT_KINDS
+from ..models.crm_funnel_report_mixin import over_values
 from ..models.crm_stage import FUNNEL_LAYERS
 
 # the contact time curve's x axis: even buckets of a week since the rep received
@@ -47,14 +48,12 @@ class CrmFunnelReportContact(models.Model):
             "next_date",
         ],
     }
-    # the distinct customers counted over each group's gathered values (ARRAY_AGG,
-    # an ordinary aggregate): COUNT(DISTINCT) itself would have every row sorted by
-    # its group first, where the groups can be hashed
+    # the distinct customers counted over each group's gathered values (see
+    # over_values)
     _funnel_ratios = {
         "contacts_per_customer": (
             "SUM(%(table)s.contact_count)",
-            "(SELECT COUNT(DISTINCT funnel_value) "
-            "FROM unnest(ARRAY_AGG(%(table)s.customer_count)) AS funnel_value)",
+            over_values("COUNT(DISTINCT funnel_value)", "%(table)s.customer_count"),
         ),
     }
 
