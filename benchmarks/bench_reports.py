@@ -5,8 +5,9 @@ One run, one database, the same customers for all:
 
 * the addon: the pivot view of each of its seven reports (crm.funnel.report.overview,
   .holding, .move, .abandon, .contact, .target, .support), opened from the report's
-  action with its default filters, and the ranking boards of this month (every
-  board, per rep and per team, as their screen computes them);
+  action with its default filters, the ranking boards of this month (every
+  board, per rep and per team, as their screen computes them) and the funnel
+  dashboard as it opens (the whole company, its default period);
 * Odoo: the pivot of crm's *Pipeline Analysis* (``crm.crm_opportunity_report_action``
   on crm.lead, view ``crm.crm_opportunity_report_view_pivot``), over the same
   customers.
@@ -28,7 +29,10 @@ Run from the repository root:
     .venv/bin/python benchmarks/bench_reports.py --customers 10000
 
 The last line printed is the time ratio of the slowest report to Odoo's pivot,
-e.g. ``ratio slowest report/odoo pipeline pivot: 1.8``.
+e.g. ``ratio slowest report/odoo pipeline pivot: 1.8``. With ``--sizes
+10000,100000``, the pivots are opened at each size in turn (the data generated
+again for each) and the last line is the growth of the fastest-growing report,
+e.g. ``ratio 100000/10000 time, move: 9.2`` (target: at most 12).
 """
 
 import argparse
@@ -263,6 +267,27 @@ def measure_boards(env, repeat):
     )
 
 
+def measure_dashboard(env, repeat):
+    """Best server time of the funnel dashboard as it opens (the whole company,
+    its default period: ``get_funnel_dashboard({})``)."""
+    Dashboard = env["crm.funnel.dashboard"]
+    best = None
+    for _run in range(repeat + 1):  # the first one warms the caches
+        env.invalidate_all()
+        with common.measured(env.cr) as result:
+            data = Dashboard.get_funnel_dashboard({})
+        if _run and (best is None or result["time"] < best["time"]):
+            best = dict(result, calls=1, groups=len(data))
+    return dict(
+        best,
+        label="dashboard",
+        rows=[],
+        cols=[],
+        measures=["every card"],
+        filters=["whole company, default period"],
+    )
+
+
 def sections(groupbys):
     """As the web client's ``sections``: every prefix, the empty one first."""
     return [groupbys[:index] for index in range(len(groupbys) + 1)]
@@ -318,14 +343,26 @@ def parse_args(argv=None):
         help="open each pivot this many times and keep the best time (default 3)",
     )
     parser.add_argument(
+        "--sizes",
+        help="customer counts, comma-separated (e.g. 10000,100000): the pivots opened "
+        "at each size in turn, the data generated again for each, and the last line "
+        "the growth of the fastest-growing report from the smallest to the largest "
+        "(default: --customers alone)",
+    )
+    parser.add_argument(
         "--all-dates",
         action="store_true",
         help="also open the reports with a default date filter without that filter",
     )
     common.add_database_options(parser, "creating it and its data takes minutes")
     args = parser.parse_args(argv)
+    try:
+        sizes = [int(size) for size in (args.sizes or str(args.customers)).split(",")]
+    except ValueError:
+        parser.error("--sizes: customer counts, comma-separated")
     if (
         args.customers < 1
+        or min(sizes) < 1
         or args.moves_per_customer < 1
         or args.reps < datagen.TEAM_COUNT
         or args.repeat < 1
@@ -337,63 +374,66 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    conf = common.setup(args.db)
-    common.ensure_database(args.db, conf, update=args.update)
-
-    with common.environment(args.db) as env:
-        reps, teams = datagen.generate(
-            env,
-            args.customers,
-            reps=args.reps,
-            moves_per_customer=args.moves_per_customer,
-            seed=args.seed,
-            regenerate=args.regenerate,
-        )
-        ensure_targets(env, reps, teams)
-        scale = {
-            table: common.table_count(env.cr, table) for table in datagen.DATA_TABLES
-        }
-        specs = [pivot_spec(env, *report) for report in [ODOO_REPORT, *REPORTS]]
-        if args.all_dates:
-            specs += [
-                dict(spec, label=f"{spec['label']} (all dates)", domain=[], filters=[])
-                for spec in specs[1:]
-                if spec["domain"]
-            ]
-        # a first opening of each, not timed: the ORM's and PostgreSQL's caches warm up
-        for spec in specs:
-            open_pivot(env, spec)
-        results = []
-        for spec in specs:
-            result = measure(env, spec, args.repeat)
-            results.append(result)
-            print(
-                f"  {result['label']:<26} {result['time'] * 1000:9.1f} ms {result['queries']:4d} queries "
-                f"{result['calls']} read_group, {result['groups']} groups; "
-                f"rows {result['rows']} cols {result['cols']} {result['measures']} "
-                f"filters {result['filters'] or '-'}",
-                flush=True,
-            )
-        # the ranking boards are no pivot: timed beside them, from their own screen
-        results.append(measure_boards(env, args.repeat))
+def measure_size(env, args, customers):
+    """Every pivot opened on ``customers`` generated customers, and the ranking
+    boards: (rows of each table, results, Odoo's first)."""
+    reps, teams = datagen.generate(
+        env,
+        customers,
+        reps=args.reps,
+        moves_per_customer=args.moves_per_customer,
+        seed=args.seed,
+        regenerate=args.regenerate,
+    )
+    ensure_targets(env, reps, teams)
+    scale = {table: common.table_count(env.cr, table) for table in datagen.DATA_TABLES}
+    specs = [pivot_spec(env, *report) for report in [ODOO_REPORT, *REPORTS]]
+    if args.all_dates:
+        specs += [
+            dict(spec, label=f"{spec['label']} (all dates)", domain=[], filters=[])
+            for spec in specs[1:]
+            if spec["domain"]
+        ]
+    # a first opening of each, not timed: the ORM's and PostgreSQL's caches warm up
+    for spec in specs:
+        open_pivot(env, spec)
+    results = []
+    for spec in specs:
+        result = measure(env, spec, args.repeat)
+        results.append(result)
         print(
-            f"  {'ranking boards':<26} {results[-1]['time'] * 1000:9.1f} ms "
-            f"{results[-1]['queries']:4d} queries, {results[-1]['groups']} lines",
+            f"  {result['label']:<26} {result['time'] * 1000:9.1f} ms {result['queries']:4d} queries "
+            f"{result['calls']} read_group, {result['groups']} groups; "
+            f"rows {result['rows']} cols {result['cols']} {result['measures']} "
+            f"filters {result['filters'] or '-'}",
             flush=True,
         )
+    # the ranking boards are no pivot: timed beside them, from their own screen
+    results.append(measure_boards(env, args.repeat))
+    print(
+        f"  {'ranking boards':<26} {results[-1]['time'] * 1000:9.1f} ms "
+        f"{results[-1]['queries']:4d} queries, {results[-1]['groups']} lines",
+        flush=True,
+    )
+    # the dashboard is no pivot either: timed beside them, as it opens
+    results.append(measure_dashboard(env, args.repeat))
+    print(
+        f"  {'dashboard':<26} {results[-1]['time'] * 1000:9.1f} ms "
+        f"{results[-1]['queries']:4d} queries",
+        flush=True,
+    )
+    return scale, results
 
-    if not args.keep:
-        common.drop_database(args.db)
 
+def print_size(args, customers, scale, results):
+    """The table of one size; returns the slowest report's ratio to Odoo's pivot."""
     odoo_result, report_results = results[0], results[1:]
     opened = [
         result for result in report_results if "(all dates)" not in result["label"]
     ]
     print()
     print(
-        f"{args.customers} customers, {args.moves_per_customer} moves each, {args.reps} reps in "
+        f"{customers} customers, {args.moves_per_customer} moves each, {args.reps} reps in "
         f"{datagen.TEAM_COUNT} teams, database {args.db}, best of {args.repeat}"
     )
     print("rows: " + ", ".join(f"{table} {count}" for table, count in scale.items()))
@@ -405,8 +445,52 @@ def main(argv=None):
         )
     slowest = max(opened, key=lambda result: result["time"])
     print(f"slowest report: {slowest['label']}")
+    return slowest["time"] / odoo_result["time"]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    conf = common.setup(args.db)
+    common.ensure_database(args.db, conf, update=args.update)
+
+    sizes = sorted(
+        {int(size) for size in args.sizes.split(",")}
+        if args.sizes
+        else {args.customers}
+    )
+    measured = {}
+    for customers in sizes:
+        with common.environment(args.db) as env:
+            measured[customers] = measure_size(env, args, customers)
+
+    if not args.keep:
+        common.drop_database(args.db)
+
+    ratios = {
+        customers: print_size(args, customers, *measured[customers])
+        for customers in sizes
+    }
+    if len(sizes) == 1:
+        common.print_ratio("slowest report/odoo pipeline pivot", ratios[sizes[0]])
+        return
+    # how each pivot grows from the smallest size to the largest (Odoo's too)
+    small, large = sizes[0], sizes[-1]
+    print()
+    print(f"{'pivot':<28}{small:>10}{large:>10}{'growth':>8}")
+    growths = {}
+    for before, after in zip(measured[small][1], measured[large][1], strict=True):
+        growths[after["label"]] = after["time"] / before["time"]
+        print(
+            f"{after['label']:<28}{before['time'] * 1000:10.1f}{after['time'] * 1000:10.1f}"
+            f"{growths[after['label']]:8.2f}"
+        )
+    fastest_growing = max(
+        (label for label in growths if label != ODOO_REPORT[0]), key=growths.get
+    )
+    print(f"slowest report at {large}: {ratios[large]:.2f} times Odoo's pivot")
+    print(f"fastest-growing report: {fastest_growing}")
     common.print_ratio(
-        "slowest report/odoo pipeline pivot", slowest["time"] / odoo_result["time"]
+        f"{large}/{small} time, {fastest_growing}", growths[fastest_growing]
     )
 
 

@@ -18,7 +18,7 @@ WORKING_LAYERS = ("graded", "contacted", "lead", "intent")
 FUNNEL_ORDER = tuple(key for key, _label in FUNNEL_LAYERS[:7])
 
 # what a customer's path is made of: a change to one of them changes the stored
-# path facts (reached, moved_on_date) of the customer's moves
+# path facts (reached, moved_on_date, latest) of the customer's moves
 PATH_FIELDS = {"lead_id", "date", "to_layer", "move_type"}
 
 # customers above which a refresh of their path facts first refreshes the
@@ -44,6 +44,20 @@ REACHED_INDEX_COLUMNS = (
     "company_id",
     "moved_on_date",
 )
+# the customers' latest moves down, with what tells a fast one: the fast movers
+# (My Funnel, the dashboard) are read from it instead of looking up the last move
+# of every customer (same rule for a change of its columns: a new name)
+LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
+
+
+def create_index_as(cr, name, definition):
+    """Create the index ``name`` as ``CREATE INDEX name ON <definition>`` (SQL)
+    unless it exists: for the indexes Odoo's ``create_index`` cannot express (an
+    INCLUDE, an expression). Kept by name, as ``create_index`` does: a change of
+    the definition needs a new name."""
+    if not index_exists(cr, name):
+        cr.execute(SQL("CREATE INDEX %s ON %s", SQL.identifier(name), definition))
+
 
 MOVE_TYPES = [
     ("entry", "Entered the funnel"),
@@ -151,10 +165,19 @@ class CrmFunnelMove(models.Model):
         help="When the customer next reached a lower layer than this move's, on the "
         "same path (empty while it has not: it stalled, went back up or was abandoned).",
     )
+    latest = fields.Boolean(
+        string="Latest Move",
+        readonly=True,
+        help="The customer's latest move: no move of the customer came after it.",
+    )
 
     def _auto_init(self):
-        # a history written before its paths were stored gets them once
-        missing = not column_exists(self.env.cr, self._table, "moved_on_date")
+        # a history written before its paths were stored (or before the latest move
+        # was) gets them once
+        missing = not all(
+            column_exists(self.env.cr, self._table, column)
+            for column in ("reached", "moved_on_date", "latest")
+        )
         res = super()._auto_init()
         if missing:
             self._funnel_refresh_paths()
@@ -184,15 +207,25 @@ class CrmFunnelMove(models.Model):
         )
         # the arrivals in a layer, with what the moves analysis reads of them
         # (create_index knows no INCLUDE)
-        if not index_exists(self.env.cr, REACHED_INDEX):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX %s ON %s (date) INCLUDE (%s) WHERE reached",
-                    SQL.identifier(REACHED_INDEX),
-                    SQL.identifier(self._table),
-                    SQL(", ").join(map(SQL.identifier, REACHED_INDEX_COLUMNS)),
-                )
-            )
+        create_index_as(
+            self.env.cr,
+            REACHED_INDEX,
+            SQL(
+                "%s (date) INCLUDE (%s) WHERE reached",
+                SQL.identifier(self._table),
+                SQL(", ").join(map(SQL.identifier, REACHED_INDEX_COLUMNS)),
+            ),
+        )
+        # the latest moves down, at most one a customer (see _funnel_fast_move_sql)
+        create_index_as(
+            self.env.cr,
+            LATEST_FORWARD_INDEX,
+            SQL(
+                "%s (lead_id) INCLUDE (days_in_layer, from_ideal_days) "
+                "WHERE latest AND move_type = 'forward'",
+                SQL.identifier(self._table),
+            ),
+        )
         # the single-column indexes of earlier versions that no query uses: the
         # layer and the company are never selective enough (the move type is, for
         # the rare abandons and reopenings; the author, for the support group's
@@ -226,8 +259,9 @@ class CrmFunnelMove(models.Model):
     def _funnel_refresh_paths(self, lead_ids=None):
         """Store the path facts of the moves of the customers ``lead_ids`` (every
         customer when None) as their whole history now says: whether each move
-        reached its layer (``_funnel_reached_live_sql``) and when the customer
-        then moved down (``_funnel_moved_on_live_join_sql``). One statement, for
+        reached its layer (``_funnel_reached_live_sql``), when the customer then
+        moved down (``_funnel_moved_on_live_join_sql``) and whether it is the
+        customer's latest move (``_funnel_latest_live_sql``). One statement, for
         the customers' own moves only; the recorder calls it on every create,
         write and delete of moves, the merge and the back-fill after theirs."""
         if lead_ids is not None and not lead_ids:
@@ -238,32 +272,39 @@ class CrmFunnelMove(models.Model):
             # look empty to the planner, which would then scan the whole table for
             # each move instead of reading the customer's moves through its index
             self.env.cr.execute("ANALYZE crm_funnel_move")
+        self.env.cr.execute(self._funnel_refresh_paths_sql(lead_ids))
+        self.invalidate_model(["reached", "moved_on_date", "latest"])
+
+    @api.model
+    def _funnel_refresh_paths_sql(self, lead_ids=None):
+        """SQL: the statement of ``_funnel_refresh_paths``."""
         # the facts are computed once per move (MATERIALIZED: not inlined into
         # both the SET and the comparison), then only changed rows are written
-        self.env.cr.execute(
-            SQL(
-                """WITH path AS MATERIALIZED (
-                       SELECT move.id, COALESCE(%(reached)s, FALSE) AS reached,
-                              moved_on.date AS moved_on_date,
-                              move.reached AS was_reached, move.moved_on_date AS was_moved_on
-                         FROM crm_funnel_move move
-                              %(moved_on)s
-                        WHERE %(leads)s
-                   )
-                   UPDATE crm_funnel_move move
-                      SET reached = path.reached, moved_on_date = path.moved_on_date
-                     FROM path
-                    WHERE move.id = path.id
-                      AND (path.was_reached IS DISTINCT FROM path.reached
-                           OR path.was_moved_on IS DISTINCT FROM path.moved_on_date)""",
-                reached=self._funnel_reached_live_sql("move"),
-                moved_on=self._funnel_moved_on_live_join_sql("move", "moved_on"),
-                leads=SQL("TRUE")
-                if lead_ids is None
-                else SQL("move.lead_id = ANY(%s)", list(lead_ids)),
-            )
+        return SQL(
+            """WITH path AS MATERIALIZED (
+                   SELECT move.id, COALESCE(%(reached)s, FALSE) AS reached,
+                          moved_on.date AS moved_on_date, %(latest)s AS latest,
+                          move.reached AS was_reached, move.moved_on_date AS was_moved_on,
+                          move.latest AS was_latest
+                     FROM crm_funnel_move move
+                          %(moved_on)s
+                    WHERE %(leads)s
+               )
+               UPDATE crm_funnel_move move
+                  SET reached = path.reached, moved_on_date = path.moved_on_date,
+                      latest = path.latest
+                 FROM path
+                WHERE move.id = path.id
+                  AND (path.was_reached IS DISTINCT FROM path.reached
+                       OR path.was_moved_on IS DISTINCT FROM path.moved_on_date
+                       OR path.was_latest IS DISTINCT FROM path.latest)""",
+            reached=self._funnel_reached_live_sql("move"),
+            moved_on=self._funnel_moved_on_live_join_sql("move", "moved_on"),
+            latest=self._funnel_latest_live_sql("move"),
+            leads=SQL("TRUE")
+            if lead_ids is None
+            else SQL("move.lead_id = ANY(%s)", list(lead_ids)),
         )
-        self.invalidate_model(["reached", "moved_on_date"])
 
     @api.model
     def _funnel_refresh_missing_paths(self):
@@ -402,6 +443,31 @@ class CrmFunnelMove(models.Model):
         )
 
     @api.model
+    def _funnel_latest_live_sql(self, move="move"):
+        """SQL condition: no move of the customer of the move ``move`` came after it
+        (in the history's order: date, then id), from the whole history; stored on
+        the move as ``latest``."""
+        return SQL(
+            """NOT EXISTS (
+                   SELECT 1 FROM crm_funnel_move later
+                    WHERE later.lead_id = %(move)s.lead_id
+                      AND (later.date, later.id) > (%(move)s.date, %(move)s.id)
+               )""",
+            move=SQL.identifier(move),
+        )
+
+    def _funnel_fast_move_sql(self, move="move"):
+        """SQL condition: the move ``move`` is its customer's latest and a fast move
+        down: in at most the company's fast mover share of the ideal days of the
+        layer it left (METHOD 6)."""
+        return SQL(
+            """(%(move)s.latest AND %(move)s.move_type = 'forward'
+                AND %(move)s.from_ideal_days > 0
+                AND %(move)s.days_in_layer <= %(share)s * %(move)s.from_ideal_days)""",
+            move=SQL.identifier(move),
+            share=self.env.company.funnel_fast_mover_share,
+        )
+
     def _funnel_moved_on_live_join_sql(self, move="move", alias="moved_on"):
         """SQL, from the customer's whole history: a LEFT JOIN LATERAL giving, as
         ``alias.date``, when the customer of the move ``move`` first reached a lower

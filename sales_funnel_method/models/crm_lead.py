@@ -339,24 +339,12 @@ class CrmLead(models.Model):
 
     def _funnel_fast_mover_sql(self, lead_id_sql):
         """SQL condition: the last move of the lead ``lead_id_sql`` was a fast move down."""
-        self.env["crm.funnel.move"].flush_model(
-            ["lead_id", "move_type", "days_in_layer", "from_ideal_days"]
-        )
+        Move = self.env["crm.funnel.move"]
+        Move.flush_model(["lead_id", "move_type", "days_in_layer", "from_ideal_days"])
         return SQL(
-            """EXISTS (
-                SELECT 1 FROM (
-                    SELECT move.move_type, move.days_in_layer, move.from_ideal_days
-                      FROM crm_funnel_move move
-                     WHERE move.lead_id = %(lead)s
-                  ORDER BY move.date DESC, move.id DESC
-                     LIMIT 1
-                ) last_move
-                 WHERE last_move.move_type = 'forward'
-                   AND last_move.from_ideal_days > 0
-                   AND last_move.days_in_layer <= %(share)s * last_move.from_ideal_days
-            )""",
-            lead=lead_id_sql,
-            share=self.env.company.funnel_fast_mover_share,
+            "EXISTS (SELECT 1 FROM crm_funnel_move move WHERE move.lead_id = %s AND %s)",
+            lead_id_sql,
+            Move._funnel_fast_move_sql("move"),
         )
 
     def _compute_funnel_is_fast_mover(self):
@@ -377,9 +365,15 @@ class CrmLead(models.Model):
     def _search_funnel_is_fast_mover(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
+        # the fast movers read from the latest moves down (their index), not by
+        # looking up the last move of every customer
+        Move = self.env["crm.funnel.move"]
+        Move.flush_model(["lead_id", "move_type", "days_in_layer", "from_ideal_days"])
         fast = SQL(
-            "(SELECT lead.id FROM crm_lead lead WHERE lead.active AND %s)",
-            self._funnel_fast_mover_sql(SQL("lead.id")),
+            """(SELECT move.lead_id FROM crm_funnel_move move
+                  JOIN crm_lead lead ON lead.id = move.lead_id AND lead.active
+                 WHERE %s)""",
+            Move._funnel_fast_move_sql("move"),
         )
         return [("id", "in" if (operator == "=") == bool(value) else "not in", fast)]
 

@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import index_exists
 
+from ..models.crm_funnel_move import create_index_as
 from ..models.crm_stage import FUNNEL_LAYERS
 
 # an index on who holds a funnel customer, the expression the view groups by: a
@@ -121,12 +121,9 @@ class CrmFunnelReportHolding(models.Model):
 
     def init(self):
         res = super().init()
-        if not index_exists(self.env.cr, HOLDER_INDEX):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX %s ON crm_lead ((%s)) WHERE funnel_layer IS NOT NULL",
-                    SQL.identifier(HOLDER_INDEX),
-                    holder_sql(),
-                )
-            )
+        create_index_as(
+            self.env.cr,
+            HOLDER_INDEX,
+            SQL("crm_lead ((%s)) WHERE funnel_layer IS NOT NULL", holder_sql()),
+        )
         return res

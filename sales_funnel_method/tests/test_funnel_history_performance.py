@@ -14,6 +14,7 @@ from .common import SalesFunnelCommon
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_date_index"
+LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
 HOLDER_INDEX = "crm_lead_funnel_holder_index"
 
 
@@ -56,6 +57,10 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             "WHERE reached",
             indexes.get(REACHED_INDEX, ""),
         )
+        self.assertIn(
+            "(lead_id) INCLUDE (days_in_layer, from_ideal_days) WHERE (latest AND",
+            indexes.get(LATEST_FORWARD_INDEX, ""),
+        )
         # the date filters of reports and checks, the record rules of reps and
         # managers, the abandons (a rare move type) and the support group's figures
         self.assertEqual(
@@ -64,6 +69,7 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
                 LAST_MOVE_INDEX,
                 MILESTONE_INDEX,
                 REACHED_INDEX,
+                LATEST_FORWARD_INDEX,
                 "crm_funnel_move__date_index",
                 "crm_funnel_move__move_type_index",
                 "crm_funnel_move__changed_by_id_index",
@@ -72,28 +78,59 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             },
         )
 
-    def test_last_move_of_a_customer_reads_the_composite_index(self):
-        leads = self._create_customers(200, layer="graded", grade="a")
-        # a history of 100 moves a customer, enough for the planner to choose
+    def _long_histories(self, count, moves=100):
+        """``count`` customers of ``moves`` moves each (written in SQL, their path
+        facts stored), enough for the planner to choose as on a real history."""
+        leads = self._create_customers(count, layer="graded", grade="a")
         self.env.flush_all()
         self.env.cr.execute(
             """INSERT INTO crm_funnel_move (lead_id, date, move_type, to_layer, days_in_layer,
                                             from_ideal_days)
                SELECT lead.id, NOW() - step * INTERVAL '1 hour', 'forward', 'graded', 1, 5
-                 FROM crm_lead lead, generate_series(1, 100) step
+                 FROM crm_lead lead, generate_series(1, %s) step
                 WHERE lead.id = ANY(%s)""",
-            [leads.ids],
+            [moves, leads.ids],
         )
+        self.env["crm.funnel.move"]._funnel_refresh_missing_paths()
         self.env.cr.execute("ANALYZE crm_funnel_move")
+        return leads
+
+    def test_last_move_of_a_customer_reads_the_composite_index(self):
+        """The recorder finds whether a move is its customer's latest (no later
+        move) through the composite index, as it refreshes a customer's path."""
+        leads = self._long_histories(200)
+        plan = self._plan(
+            self.env["crm.funnel.move"]._funnel_refresh_paths_sql(leads[:5].ids)
+        )
+        self.assertIn(
+            f"Index Only Scan using {LAST_MOVE_INDEX} on crm_funnel_move later", plan
+        )
+
+    def test_fast_movers_read_the_latest_moves_down(self):
+        """My Funnel's and the dashboard's fast movers are read from the latest moves
+        down (their partial index), not by looking up every customer's last move;
+        a customer's own mark probes its moves through the composite index."""
+        leads = self._long_histories(200)
+        Lead = self.env["crm.lead"]
+        with self._captured_queries() as queries:
+            Lead.search_count([("funnel_is_fast_mover", "=", True)])
+        (query, params) = next(
+            (query, params)
+            for query, params in queries
+            if "crm_funnel_move" in str(query)
+        )
+        plan = self._plan(query, params)
+        self.assertIn(LATEST_FORWARD_INDEX, plan)
+        self.assertNotIn(LAST_MOVE_INDEX, plan)
         self.env.cr.execute(
             SQL(
                 "EXPLAIN SELECT lead.id FROM crm_lead lead WHERE lead.id = ANY(%s) AND %s",
                 leads[:5].ids,
-                self.env["crm.lead"]._funnel_fast_mover_sql(SQL("lead.id")),
+                Lead._funnel_fast_mover_sql(SQL("lead.id")),
             )
         )
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
-        self.assertIn(f"Index Scan Backward using {LAST_MOVE_INDEX}", plan)
+        self.assertIn(LATEST_FORWARD_INDEX, plan)
 
     def test_signings_and_intent_arrivals_read_the_milestone_index(self):
         """The signings and the arrivals in Intent, a few moves among many, are

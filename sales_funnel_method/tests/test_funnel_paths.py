@@ -12,39 +12,56 @@ T0 = datetime(2025, 3, 3, 9)
 
 @tagged("post_install", "-at_install")
 class TestFunnelStoredPaths(SalesFunnelCommon):
-    """The path facts each move stores (``reached``, ``moved_on_date``) are what the
+    """The path facts each move stores (``reached``, ``moved_on_date``, ``latest``)
+    are what the
     customer's whole history says, on every path that writes moves: the recorder,
     moves created out of order, edited or deleted, a merge, the back-fill and an
     upgrade from a version that did not store them. The step rates read them."""
 
     def _live(self, leads):
-        """{move id: (reached, moved_on_date)} from the history, as defined."""
+        """{move id: (reached, moved_on_date, latest)} from the history, as defined."""
         Move = self.env["crm.funnel.move"]
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                """SELECT move.id, COALESCE(%s, FALSE), moved_on.date
+                """SELECT move.id, COALESCE(%s, FALSE), moved_on.date, %s
                      FROM crm_funnel_move move %s
                     WHERE move.lead_id = ANY(%s)""",
                 Move._funnel_reached_live_sql("move"),
+                Move._funnel_latest_live_sql("move"),
                 Move._funnel_moved_on_live_join_sql("move", "moved_on"),
                 leads.ids,
             )
         )
-        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        return {row[0]: tuple(row[1:]) for row in self.env.cr.fetchall()}
 
     def _stored(self, leads):
         self.env.flush_all()
         self.env.cr.execute(
-            "SELECT id, reached, moved_on_date FROM crm_funnel_move WHERE lead_id = ANY(%s)",
+            "SELECT id, reached, moved_on_date, latest FROM crm_funnel_move"
+            " WHERE lead_id = ANY(%s)",
             [leads.ids],
         )
-        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        return {row[0]: tuple(row[1:]) for row in self.env.cr.fetchall()}
 
     def assertPathsStored(self, leads):
         live = self._live(leads)
         self.assertTrue(live)
-        self.assertEqual(self._stored(leads), live)
+        stored = self._stored(leads)
+        self.assertEqual(stored, live)
+        # the latest move of each customer, worked out here: its last by date,
+        # then by id (two moves of the same second)
+        moves = self.env["crm.funnel.move"].search([("lead_id", "in", leads.ids)])
+        last = {
+            max(
+                moves.filtered(lambda move, lead=lead: move.lead_id == lead),
+                key=lambda move: (move.date, move.id),
+            ).id
+            for lead in moves.lead_id
+        }
+        self.assertEqual(
+            {move_id for move_id, facts in stored.items() if facts[2]}, last
+        )
 
     def _walk(self, leads, layers, start=0):
         for day, layer in enumerate(layers, start=start):
@@ -172,21 +189,28 @@ class TestFunnelStoredPaths(SalesFunnelCommon):
             leads = self._create_customers(4, layer="resource", grade="b")
         self._walk(leads, ["graded", "contacted", "lead"], 1)
         self.env.flush_all()
-        # the history as a version that did not store them left it: no columns
-        self.env.cr.execute(
-            "ALTER TABLE crm_funnel_move DROP COLUMN reached CASCADE,"
-            " DROP COLUMN moved_on_date CASCADE"
-        )
-        self.env.invalidate_all()
+        # the history as a version that stored the step facts but not the latest
+        # move left it, then one that stored none of them
+        for dropped in (["latest"], ["reached", "moved_on_date", "latest"]):
+            self.env.cr.execute(
+                SQL(
+                    "ALTER TABLE crm_funnel_move %s",
+                    SQL(", ").join(
+                        SQL("DROP COLUMN %s CASCADE", SQL.identifier(column))
+                        for column in dropped
+                    ),
+                )
+            )
+            self.env.invalidate_all()
+            # what -u runs: the columns again, filled, then the report's view
+            self.registry.init_models(
+                self.env.cr,
+                ["crm.funnel.move", "crm.funnel.report.move"],
+                {"module": "sales_funnel_method"},
+                install=False,
+            )
+            self.assertPathsStored(leads)
         Move = self.env["crm.funnel.move"]
-        # what -u runs: the columns again, filled, then the report's view
-        self.registry.init_models(
-            self.env.cr,
-            ["crm.funnel.move", "crm.funnel.report.move"],
-            {"module": "sales_funnel_method"},
-            install=False,
-        )
-        self.assertPathsStored(leads)
         moves = Move.search([("lead_id", "in", leads.ids)])
         self.assertEqual(len(moves.filtered("reached")), 16)
         self.assertEqual(len(moves.filtered("moved_on_date")), 12)  # all but Lead
