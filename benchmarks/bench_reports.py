@@ -357,12 +357,16 @@ def parse_args(argv=None):
     common.add_database_options(parser, "creating it and its data takes minutes")
     args = parser.parse_args(argv)
     try:
-        sizes = [int(size) for size in (args.sizes or str(args.customers)).split(",")]
+        args.size_list = sorted(
+            {int(size) for size in (args.sizes or str(args.customers)).split(",")}
+        )
     except ValueError:
         parser.error("--sizes: customer counts, comma-separated")
+    if args.sizes and len(args.size_list) < 2:
+        parser.error("--sizes: at least two different customer counts")
     if (
         args.customers < 1
-        or min(sizes) < 1
+        or min(args.size_list) < 1
         or args.moves_per_customer < 1
         or args.reps < datagen.TEAM_COUNT
         or args.repeat < 1
@@ -375,8 +379,8 @@ def parse_args(argv=None):
 
 
 def measure_size(env, args, customers):
-    """Every pivot opened on ``customers`` generated customers, and the ranking
-    boards: (rows of each table, results, Odoo's first)."""
+    """Every pivot opened on ``customers`` generated customers, the ranking boards
+    and the dashboard: (rows of each table, results with Odoo's first)."""
     reps, teams = datagen.generate(
         env,
         customers,
@@ -453,11 +457,7 @@ def main(argv=None):
     conf = common.setup(args.db)
     common.ensure_database(args.db, conf, update=args.update)
 
-    sizes = sorted(
-        {int(size) for size in args.sizes.split(",")}
-        if args.sizes
-        else {args.customers}
-    )
+    sizes = args.size_list
     measured = {}
     for customers in sizes:
         with common.environment(args.db) as env:

@@ -337,24 +337,27 @@ def phase_upgraded(env, args):
 
 
 def check_paths_stored(checks, env):
-    """Every move's stored path facts (reached, moved_on_date) are what the
-    customer's whole history says: filled by the upgrade for a history written
-    before they were stored, and by the back-fill on a reinstall."""
+    """Every move's stored path facts (reached, moved_on_date, latest) are what
+    the customer's whole history says: filled by the upgrade for a history
+    written before they were stored, and by the back-fill on a reinstall."""
     Move = env["crm.funnel.move"]
     env.cr.execute(
         SQL(
             """SELECT COUNT(*),
                       COUNT(*) FILTER (WHERE move.reached IS DISTINCT FROM COALESCE(%s, FALSE)
-                                          OR move.moved_on_date IS DISTINCT FROM moved_on.date),
-                      COUNT(*) FILTER (WHERE move.reached)
+                                          OR move.moved_on_date IS DISTINCT FROM moved_on.date
+                                          OR move.latest IS DISTINCT FROM %s),
+                      COUNT(*) FILTER (WHERE move.reached),
+                      COUNT(*) FILTER (WHERE move.latest)
                  FROM crm_funnel_move move %s""",
             Move._funnel_reached_live_sql("move"),
+            Move._funnel_latest_live_sql("move"),
             Move._funnel_moved_on_live_join_sql("move", "moved_on"),
         )
     )
-    total, wrong, reached = env.cr.fetchone()
+    total, wrong, reached, latest = env.cr.fetchone()
     checks.check(
-        total and reached and not wrong,
+        total and reached and latest and not wrong,
         f"{wrong} of {total} moves' stored path facts differ from their history",
     )
 

@@ -310,10 +310,13 @@ class CrmFunnelMove(models.Model):
     def _funnel_refresh_missing_paths(self):
         """Store the path facts of the customers whose moves have none (written by
         raw SQL, bypassing the recorder): one scan of the history, then one
-        refresh of those customers' moves. Returns their ids."""
-        self.flush_model(["reached"])
+        refresh of those customers' moves. Returns their ids. Until then, such a
+        customer's facts are those of its moves written through the recorder
+        (its fast-mover mark, its step rates); the daily check catches them up."""
+        self.flush_model(["reached", "latest"])
         self.env.cr.execute(
-            "SELECT ARRAY_AGG(DISTINCT lead_id) FROM crm_funnel_move WHERE reached IS NULL"
+            "SELECT ARRAY_AGG(DISTINCT lead_id) FROM crm_funnel_move"
+            " WHERE reached IS NULL OR latest IS NULL"
         )
         lead_ids = self.env.cr.fetchone()[0] or []
         self._funnel_refresh_paths(lead_ids)
@@ -449,9 +452,9 @@ class CrmFunnelMove(models.Model):
         the move as ``latest``."""
         return SQL(
             """NOT EXISTS (
-                   SELECT 1 FROM crm_funnel_move later
-                    WHERE later.lead_id = %(move)s.lead_id
-                      AND (later.date, later.id) > (%(move)s.date, %(move)s.id)
+                   SELECT 1 FROM crm_funnel_move later_move
+                    WHERE later_move.lead_id = %(move)s.lead_id
+                      AND (later_move.date, later_move.id) > (%(move)s.date, %(move)s.id)
                )""",
             move=SQL.identifier(move),
         )

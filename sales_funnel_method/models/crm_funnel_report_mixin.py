@@ -87,6 +87,7 @@ class CrmFunnelReportMixin(models.AbstractModel):
         if self._funnel_by_kind and (
             self.env.context.get("funnel_actual_only")
             or self._funnel_reads_twins_alike(domain, groupby)
+            or self._funnel_keeps_actual_only(domain)
         ):
             # the actual rows alone, read with plain aggregates (see
             # _read_group_select); a caller may ask for it too, as a filter
@@ -128,6 +129,15 @@ class CrmFunnelReportMixin(models.AbstractModel):
         return any(
             "DISTINCT" in str(part) for part in self._funnel_ratios.get(fname, ())
         )
+
+    def _funnel_keeps_actual_only(self, domain):
+        """Whether ``domain`` keeps the actual rows alone: ``("kind", "=",
+        "actual")`` among its terms, all of them joined by AND (the dashboard's
+        reads say so themselves)."""
+        terms = list(expression.normalize_domain(domain or []))
+        return ("kind", "=", "actual") in [
+            tuple(term) if isinstance(term, (list, tuple)) else term for term in terms
+        ] and not any(term in ("|", "!") for term in terms)
 
     def _funnel_reads_twins_alike(self, domain, groupby):
         """Whether a read groups and filters only by fields on which an actual row

@@ -1,3 +1,6 @@
+from contextlib import contextmanager
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import TransactionCase
 
@@ -92,6 +95,20 @@ class SalesFunnelCommon(TransactionCase):
                 ],
             }
         )
+
+    @contextmanager
+    def _captured_queries(self):
+        """The queries sent inside the block, as the ORM words them: a list of
+        (query, params), filled as they run."""
+        queries = []
+        execute = self.env.cr.execute
+
+        def spy(query, params=None, log_exceptions=True):
+            queries.append((query, params))
+            return execute(query, params, log_exceptions)
+
+        with patch.object(self.env.cr, "execute", spy):
+            yield queries
 
     @classmethod
     def _create_customers(

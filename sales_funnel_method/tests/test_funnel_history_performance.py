@@ -1,4 +1,3 @@
-from contextlib import contextmanager
 from unittest.mock import patch
 
 from lxml import etree
@@ -21,20 +20,6 @@ HOLDER_INDEX = "crm_lead_funnel_holder_index"
 @tagged("post_install", "-at_install")
 class TestFunnelHistoryIndexes(SalesFunnelCommon):
     """The move history's indexes are those its queries use."""
-
-    @contextmanager
-    def _captured_queries(self):
-        """The queries sent inside the block, as the ORM words them: a list of
-        (query, params), filled as they run."""
-        queries = []
-        execute = self.env.cr.execute
-
-        def spy(query, params=None, log_exceptions=True):
-            queries.append((query, params))
-            return execute(query, params, log_exceptions)
-
-        with patch.object(self.env.cr, "execute", spy):
-            yield queries
 
     def _plan(self, query, params=None):
         """The plan PostgreSQL makes for a captured query (EXPLAIN)."""
@@ -79,14 +64,15 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         )
 
     def _long_histories(self, count, moves=100):
-        """``count`` customers of ``moves`` moves each (written in SQL, their path
-        facts stored), enough for the planner to choose as on a real history."""
+        """``count`` customers of ``moves`` moves each, the last of them a fast move
+        down (written in SQL after their entry, their path facts stored): enough
+        for the planner to choose as on a real history."""
         leads = self._create_customers(count, layer="graded", grade="a")
         self.env.flush_all()
         self.env.cr.execute(
             """INSERT INTO crm_funnel_move (lead_id, date, move_type, to_layer, days_in_layer,
                                             from_ideal_days)
-               SELECT lead.id, NOW() - step * INTERVAL '1 hour', 'forward', 'graded', 1, 5
+               SELECT lead.id, NOW() + step * INTERVAL '1 minute', 'forward', 'graded', 1, 5
                  FROM crm_lead lead, generate_series(1, %s) step
                 WHERE lead.id = ANY(%s)""",
             [moves, leads.ids],
@@ -103,17 +89,21 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             self.env["crm.funnel.move"]._funnel_refresh_paths_sql(leads[:5].ids)
         )
         self.assertIn(
-            f"Index Only Scan using {LAST_MOVE_INDEX} on crm_funnel_move later", plan
+            f"Index Only Scan using {LAST_MOVE_INDEX} on crm_funnel_move later_move",
+            plan,
         )
 
     def test_fast_movers_read_the_latest_moves_down(self):
         """My Funnel's and the dashboard's fast movers are read from the latest moves
         down (their partial index), not by looking up every customer's last move;
-        a customer's own mark probes its moves through the composite index."""
+        a customer's own mark (the list's order, its badge) probes that index."""
         leads = self._long_histories(200)
         Lead = self.env["crm.lead"]
         with self._captured_queries() as queries:
-            Lead.search_count([("funnel_is_fast_mover", "=", True)])
+            count = Lead.search_count(
+                [("id", "in", leads.ids), ("funnel_is_fast_mover", "=", True)]
+            )
+        self.assertEqual(count, 200)
         (query, params) = next(
             (query, params)
             for query, params in queries
@@ -335,6 +325,10 @@ class TestFunnelBackfillQueries(SalesFunnelCommon):
             sorted(moves.mapped("move_type")), sorted(["entry", "forward"] * count)
         )
         self.assertEqual(set(moves.mapped("changed_by_id")), {self.env.user})
+        # its path facts stored: the move to Contacted is each customer's latest
+        self.assertEqual(
+            moves.filtered("latest").mapped("to_layer"), ["contacted"] * count
+        )
         for lead in leads:
             self.assertEqual(
                 lead.funnel_move_ids.sorted("id").mapped("to_layer"),

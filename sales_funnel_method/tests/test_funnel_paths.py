@@ -149,6 +149,12 @@ class TestFunnelStoredPaths(SalesFunnelCommon):
         self.assertPathsStored(lead)
         self.assertTrue(early.reached)
         self.assertFalse(early.moved_on_date)
+        self.assertTrue(early.latest)
+        # two moves of the same second: the later id is the latest
+        twin = Move.create(dict(base, to_layer="lead", date=early.date))
+        self.assertPathsStored(lead)
+        self.assertTrue(twin.latest)
+        self.assertFalse(early.latest)
 
     def test_a_move_given_to_another_customer(self):
         with freeze_time(T0):
@@ -247,5 +253,17 @@ class TestFunnelStoredPaths(SalesFunnelCommon):
         )
         self.assertPathsStored(lead)
         self.assertEqual(len(lead.funnel_move_ids.filtered("reached")), 2)
+        # one written with its step facts but not whether it is the latest
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_move (lead_id, date, move_type, from_layer, to_layer,
+                                            company_id, reached)
+               VALUES (%s, %s, 'forward', 'graded', 'contacted', %s, TRUE)""",
+            [lead.id, T0 + timedelta(days=2), lead.company_id.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.env["crm.funnel.move"]._funnel_refresh_missing_paths(), lead.ids
+        )
+        self.assertPathsStored(lead)
         # the daily check job does it before counting
         self.assertFalse(self.env["crm.funnel.move"]._funnel_refresh_missing_paths())

@@ -200,6 +200,26 @@ class TestFunnelMoveReport(FunnelReportCommon):
         )
         filtered = Report._read_group([("kind", "=", "actual")], ["layer"], measures)
         self.assertEqual(actual_only._read_group([], ["layer"], measures), filtered)
+        # a filter keeping the actual rows alone is read with plain aggregates too
+        # (no test of the kind per group); one that may keep ideal rows is not
+        for domain, plain in (
+            ([("kind", "=", "actual"), ("layer", "!=", False)], True),
+            (["|", ("kind", "=", "actual"), ("layer", "=", "graded")], False),
+            (["!", ("kind", "=", "actual")], False),
+        ):
+            with self.subTest(domain=domain), self._captured_queries() as queries:
+                Report._read_group(domain, ["layer"], measures)
+            grouped = [
+                str(query) for query, _params in queries if "GROUP BY" in str(query)
+            ]
+            self.assertEqual(len(grouped), 1)
+            self.assertEqual("BOOL_OR" not in grouped[0], plain, domain)
+        self.assertEqual(
+            Report._read_group(
+                [("kind", "=", "actual"), ("layer", "!=", False)], ["layer"], measures
+            ),
+            filtered,
+        )
         # read as the pivot opens it (by layer, not by kind): the same figures
         self.assertEqual(Report._read_group([], ["layer"], measures), filtered)
         # the median over each group's values, interpolated between the two middle

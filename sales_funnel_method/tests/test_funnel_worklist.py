@@ -45,6 +45,36 @@ class TestFunnelWorklist(SalesFunnelCommon):
                 [("id", "in", (fast | slow).ids), ("funnel_is_fast_mover", "=", True)]
             )
             self.assertEqual(found, fast)
+            for domain in (
+                [("funnel_is_fast_mover", "=", False)],
+                [("funnel_is_fast_mover", "!=", True)],
+            ):
+                found = self.env["crm.lead"].search(
+                    [("id", "in", (fast | slow).ids), *domain]
+                )
+                self.assertEqual(found, slow, domain)
+            # a customer archived (in SQL: archiving from the screens abandons it,
+            # a move of its own) is no fast mover, even searched among archives
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE crm_lead SET active = FALSE WHERE id = %s", [fast.id]
+            )
+            self.env.invalidate_all()
+            found = (
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("id", "in", (fast | slow).ids),
+                        ("funnel_is_fast_mover", "=", True),
+                    ]
+                )
+            )
+            self.assertFalse(found)
+            self.env.cr.execute(
+                "UPDATE crm_lead SET active = TRUE WHERE id = %s", [fast.id]
+            )
+            self.env.invalidate_all()
         # moving back up is not a fast move down
         self._move(fast, "contacted", 7)
         fast.invalidate_recordset()
