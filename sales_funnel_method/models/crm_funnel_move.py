@@ -459,10 +459,12 @@ class CrmFunnelMove(models.Model):
             move=SQL.identifier(move),
         )
 
+    @api.model
     def _funnel_fast_move_sql(self, move="move"):
         """SQL condition: the move ``move`` is its customer's latest and a fast move
         down: in at most the company's fast mover share of the ideal days of the
-        layer it left (METHOD 6)."""
+        layer it left (METHOD 6). Flushes the moves' pending writes it reads."""
+        self.flush_model(["lead_id", "move_type", "days_in_layer", "from_ideal_days"])
         return SQL(
             """(%(move)s.latest AND %(move)s.move_type = 'forward'
                 AND %(move)s.from_ideal_days > 0
@@ -471,6 +473,7 @@ class CrmFunnelMove(models.Model):
             share=self.env.company.funnel_fast_mover_share,
         )
 
+    @api.model
     def _funnel_moved_on_live_join_sql(self, move="move", alias="moved_on"):
         """SQL, from the customer's whole history: a LEFT JOIN LATERAL giving, as
         ``alias.date``, when the customer of the move ``move`` first reached a lower

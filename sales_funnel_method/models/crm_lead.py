@@ -339,12 +339,10 @@ class CrmLead(models.Model):
 
     def _funnel_fast_mover_sql(self, lead_id_sql):
         """SQL condition: the last move of the lead ``lead_id_sql`` was a fast move down."""
-        Move = self.env["crm.funnel.move"]
-        Move.flush_model(["lead_id", "move_type", "days_in_layer", "from_ideal_days"])
         return SQL(
             "EXISTS (SELECT 1 FROM crm_funnel_move move WHERE move.lead_id = %s AND %s)",
             lead_id_sql,
-            Move._funnel_fast_move_sql("move"),
+            self.env["crm.funnel.move"]._funnel_fast_move_sql("move"),
         )
 
     def _compute_funnel_is_fast_mover(self):
@@ -367,13 +365,11 @@ class CrmLead(models.Model):
             return NotImplemented
         # the fast movers read from the latest moves down (their index), not by
         # looking up the last move of every customer
-        Move = self.env["crm.funnel.move"]
-        Move.flush_model(["lead_id", "move_type", "days_in_layer", "from_ideal_days"])
         fast = SQL(
             """(SELECT move.lead_id FROM crm_funnel_move move
                   JOIN crm_lead lead ON lead.id = move.lead_id AND lead.active
                  WHERE %s)""",
-            Move._funnel_fast_move_sql("move"),
+            self.env["crm.funnel.move"]._funnel_fast_move_sql("move"),
         )
         return [("id", "in" if (operator == "=") == bool(value) else "not in", fast)]
 
