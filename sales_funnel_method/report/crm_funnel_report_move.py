@@ -121,7 +121,9 @@ class CrmFunnelReportMove(models.Model):
         # reaching them); the ideal row of a customer is built in the same scan.
         # The ideal figures are a subquery, not a WITH: PostgreSQL folds a view
         # without WITH into the query that reads it, and plans the joins and the
-        # grouping as one query
+        # grouping as one query. The subquery itself is kept whole (OFFSET 0):
+        # pulled up into the join, its step rate (a numeric division) would be
+        # worked out again for every arrival, not once per layer
         return SQL(
             """
             SELECT move.id * 2 + kind.rank AS id, move.lead_id, move.date,
@@ -151,6 +153,7 @@ class CrmFunnelReportMove(models.Model):
                              FROM crm_stage WHERE funnel_layer IS NOT NULL
                          GROUP BY funnel_layer) next_rate
                           ON next_rate.funnel_layer = layer.next_key
+                   OFFSET 0
                    ) ideal ON ideal.layer = move.to_layer
              CROSS JOIN (VALUES (0, 'actual'), (1, 'ideal')) AS kind(rank, kind)
                    %(moved_on)s

@@ -1,3 +1,4 @@
+import re
 from unittest.mock import patch
 
 from lxml import etree
@@ -21,12 +22,13 @@ HOLDER_INDEX = "crm_lead_funnel_holder_index"
 class TestFunnelHistoryIndexes(SalesFunnelCommon):
     """The move history's indexes are those its queries use."""
 
-    def _plan(self, query, params=None):
-        """The plan PostgreSQL makes for a captured query (EXPLAIN)."""
+    def _plan(self, query, params=None, options=""):
+        """The plan PostgreSQL makes for a captured query (EXPLAIN, with
+        ``options`` such as ``(VERBOSE)``)."""
         if isinstance(query, SQL):
-            self.env.cr.execute(SQL("EXPLAIN %s", query))
+            self.env.cr.execute(SQL(f"EXPLAIN {options} %s", query))
         else:
-            self.env.cr.execute(f"EXPLAIN {query}", params)
+            self.env.cr.execute(f"EXPLAIN {options} {query}", params)
         return "\n".join(row[0] for row in self.env.cr.fetchall())
 
     def test_indexes_of_the_move_history(self):
@@ -248,7 +250,12 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             Report._read_group(
                 domain,
                 ["layer", "date:week"],
-                ["reached_count:sum", "step_rate:avg", "days_median:avg"],
+                [
+                    "reached_count:sum",
+                    "step_rate:avg",
+                    "ideal_step_rate:avg",
+                    "days_median:avg",
+                ],
             )
         [(query, params)] = [
             (query, params)
@@ -267,6 +274,22 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # the view is folded into the query (no WITH in it): only the columns the
         # pivot reads are computed
         self.assertNotIn("Subquery Scan on crm_funnel_report_move", plan)
+        # the ideal step rate, a numeric division, is worked out once per layer,
+        # not for every arrival: EXPLAIN (VERBOSE) wraps a value computed lower in
+        # the plan in one more pair of parentheses, so the nodes showing the
+        # division with the fewest are the ones computing it, and none of them
+        # reads a move
+        verbose = self._plan(query, params, "(VERBOSE, COSTS OFF)")
+        division = re.compile(r"(\(*)100\.0 \* NULLIF\(")
+        outputs = [
+            (min(len(match.group(1)) for match in division.finditer(line)), line)
+            for line in verbose.splitlines()
+            if division.search(line)
+        ]
+        self.assertTrue(outputs, verbose)
+        fewest = min(depth for depth, _line in outputs)
+        computing = [line for depth, line in outputs if depth == fewest]
+        self.assertFalse([line for line in computing if "move." in line], verbose)
         [(count, reached)] = Report._read_group(
             [*domain, ("lead_id", "in", leads.ids)],
             [],
