@@ -24,6 +24,35 @@ def over_values(aggregate, values, where=None):
 MEDIAN = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY funnel_value)"
 
 
+def top_level_terms(domain):
+    """The terms of ``domain`` that every record it keeps satisfies: those joined
+    to the rest by AND at its top level (in the prefix notation, the leaves of
+    the tree of "&" below the root), each as a tuple. A term under an OR or a NOT
+    is not one of them."""
+    tokens = list(expression.normalize_domain(domain or []))
+    position = 0
+
+    def parse():
+        # one node of the prefix notation: (operator, children) or a leaf
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token in ("&", "|"):
+            return token, [parse(), parse()]
+        if token == "!":
+            return token, [parse()]
+        return None, tuple(token) if isinstance(token, (list, tuple)) else token
+
+    terms, pending = [], [parse()] if tokens else []
+    while pending:
+        operator, content = pending.pop()
+        if operator == "&":
+            pending.extend(content)
+        elif operator is None:
+            terms.append(content)
+    return terms
+
+
 class CrmFunnelReportMixin(models.AbstractModel):
     """Shared plumbing of the funnel's SQL-view reports.
 
@@ -132,12 +161,9 @@ class CrmFunnelReportMixin(models.AbstractModel):
 
     def _funnel_keeps_actual_only(self, domain):
         """Whether ``domain`` keeps the actual rows alone: ``("kind", "=",
-        "actual")`` among its terms, all of them joined by AND (the dashboard's
-        reads say so themselves)."""
-        terms = list(expression.normalize_domain(domain or []))
-        return ("kind", "=", "actual") in [
-            tuple(term) if isinstance(term, (list, tuple)) else term for term in terms
-        ] and not any(term in ("|", "!") for term in terms)
+        "actual")`` is one of its top-level conjuncts, whatever the other ones
+        (the dashboard's reads say so themselves, beside an OR of the layers)."""
+        return ("kind", "=", "actual") in top_level_terms(domain)
 
     def _funnel_reads_twins_alike(self, domain, groupby):
         """Whether a read groups and filters only by fields on which an actual row

@@ -206,6 +206,26 @@ class TestFunnelMoveReport(FunnelReportCommon):
             ([("kind", "=", "actual"), ("layer", "!=", False)], True),
             (["|", ("kind", "=", "actual"), ("layer", "=", "graded")], False),
             (["!", ("kind", "=", "actual")], False),
+            # beside an OR (the dashboard's matured layers), still at the top
+            (
+                [
+                    ("kind", "=", "actual"),
+                    "|",
+                    ("layer", "=", "graded"),
+                    ("layer", "=", "lead"),
+                ],
+                True,
+            ),
+            (
+                [
+                    "|",
+                    ("layer", "=", "graded"),
+                    "&",
+                    ("kind", "=", "actual"),
+                    ("layer", "=", "lead"),
+                ],
+                False,
+            ),
         ):
             with self.subTest(domain=domain), self._captured_queries() as queries:
                 Report._read_group(domain, ["layer"], measures)
@@ -214,6 +234,21 @@ class TestFunnelMoveReport(FunnelReportCommon):
             ]
             self.assertEqual(len(grouped), 1)
             self.assertEqual("BOOL_OR" not in grouped[0], plain, domain)
+        matured = [row for row in filtered if row[0] in ("graded", "lead")]
+        self.assertEqual(len(matured), 2)
+        self.assertEqual(
+            Report._read_group(
+                [
+                    ("kind", "=", "actual"),
+                    "|",
+                    ("layer", "=", "graded"),
+                    ("layer", "=", "lead"),
+                ],
+                ["layer"],
+                measures,
+            ),
+            matured,
+        )
         self.assertEqual(
             Report._read_group(
                 [("kind", "=", "actual"), ("layer", "!=", False)], ["layer"], measures
