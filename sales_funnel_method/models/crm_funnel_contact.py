@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from .crm_stage import FUNNEL_LAYERS
 
@@ -80,6 +80,20 @@ class CrmFunnelContact(models.Model):
     )
     next_note = fields.Char(string="Next Contact Plan", readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
+
+    def init(self):
+        res = super().init()
+        # the contact time curve's planned contacts are dated by their next contact
+        # date (as a timestamp): its period is read from this index, not from a
+        # scan of every contact (most plan nothing)
+        create_index(
+            self.env.cr,
+            "crm_funnel_contact_planned_date_index",
+            self._table,
+            ["(next_date::timestamp)"],
+            where="next_date IS NOT NULL",
+        )
+        return res
 
     @api.model_create_multi
     def create(self, vals_list):

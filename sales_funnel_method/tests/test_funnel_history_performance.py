@@ -1,9 +1,10 @@
 import re
+from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import etree
 
-from odoo import api
+from odoo import api, fields
 from odoo.tests import tagged
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -13,6 +14,7 @@ from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
+PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_date_index"
 LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
 HOLDER_INDEX = "crm_lead_funnel_holder_index"
@@ -298,6 +300,53 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # the customers' own entries (50) and the arrivals inserted above (50),
         # each once: the ideal rows are not read when the pivot is not split
         self.assertEqual((count, reached), (100, 100))
+
+    def test_contact_curve_reads_the_planned_contacts_from_their_index(self):
+        """The contact time curve's planned contacts (dated by their next contact
+        date) are read for its period from their partial index, not by a scan
+        of every contact; the figures are those of the contacts themselves."""
+        leads = self._create_customers(20, layer="graded", grade="a")
+        self.env.flush_all()
+        # 50 contacts a customer, one in ten planning a next contact
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_contact (lead_id, date, kind, layer, received_date,
+                                               next_date, source, company_id)
+               SELECT lead.id, NOW() - step * INTERVAL '1 day', 'phone', 'graded',
+                      NOW() - INTERVAL '60 days',
+                      CASE WHEN step %% 10 = 0 THEN (NOW() - step * INTERVAL '1 day'
+                                                     + INTERVAL '3 days')::date END,
+                      'log', lead.company_id
+                 FROM crm_lead lead, generate_series(1, 50) step
+                WHERE lead.id = ANY(%s)""",
+            [leads.ids],
+        )
+        self.env.cr.execute("ANALYZE crm_funnel_contact")
+        Report = self.env["crm.funnel.report.contact"]
+        since = fields.Datetime.now() - timedelta(days=30)
+        domain = [("date", ">=", since), ("lead_id", "in", leads.ids)]
+        with self._captured_queries() as queries:
+            rows = Report._read_group(
+                domain, [], ["contact_count:sum", "planned_count:sum"]
+            )
+        [(query, params)] = [
+            (query, params)
+            for query, params in queries
+            if "crm_funnel_report_contact" in str(query)
+        ]
+        # 30 contacts a customer in the last 30 days (days 1-29), and the plans
+        # dated in them: those of the contacts of days 10, 20 and 30
+        self.env.cr.execute(
+            """SELECT COUNT(*) FILTER (WHERE date >= %(since)s),
+                      COUNT(*) FILTER (WHERE next_date::timestamp >= %(since)s)
+                 FROM crm_funnel_contact WHERE lead_id = ANY(%(leads)s)""",
+            {"since": since, "leads": leads.ids},
+        )
+        self.assertEqual(rows, [self.env.cr.fetchone()])
+        self.assertEqual(rows[0][1], 20 * 3)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
+        plan = self._plan(query, params)
+        self.assertIn(PLANNED_INDEX, plan)
 
 
 @tagged("post_install", "-at_install")
