@@ -385,6 +385,12 @@ def write_history(
     """Write the customers, their moves, contacts and assignments with COPY.
 
     Returns the numbers of customers, moves, contacts and assignments written."""
+    # the contact time curve's stored days and weeks, as the addon computes them
+    from odoo.addons.sales_funnel_method.models.crm_funnel_contact import (
+        curve_bucket,
+        curve_days,
+    )
+
     cr = env.cr
     rng = random.Random(seed)
     now = datetime.now().replace(microsecond=0)
@@ -473,6 +479,8 @@ def write_history(
             "source",
             "company_id",
             "received_date",
+            "days_since_received",
+            "days_bucket",
             "create_uid",
             "write_uid",
             "create_date",
@@ -634,6 +642,7 @@ def write_history(
                     break
                 layer = step_layer
             # the rep received the customer when their holding period began
+            days = curve_days(start, date)
             contacts.add(
                 lead_id,
                 date,
@@ -644,6 +653,8 @@ def write_history(
                 weighted(rng, CONTACT_SOURCES),
                 company_id,
                 start,
+                days,
+                curve_bucket(days) or None,
                 admin_id,
                 admin_id,
                 date,

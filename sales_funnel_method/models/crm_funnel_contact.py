@@ -1,7 +1,10 @@
+import math
 from collections import defaultdict
+from datetime import datetime, time
 
 from odoo import api, fields, models
 from odoo.tools import SQL, create_index
+from odoo.tools.sql import column_exists, table_exists
 
 from .crm_stage import FUNNEL_LAYERS
 
@@ -14,6 +17,70 @@ CONTACT_KINDS = [
     ("email", "Email"),
     ("other", "Other"),
 ]
+
+# the contact time curve's x axis (METHOD 6): even buckets of a week since the
+# rep received the customer, then all that came later
+BUCKET_DAYS = 7
+BUCKET_COUNT = 8
+DAY_BUCKETS = [
+    ("w1", "Days 0-6"),
+    ("w2", "Days 7-13"),
+    ("w3", "Days 14-20"),
+    ("w4", "Days 21-27"),
+    ("w5", "Days 28-34"),
+    ("w6", "Days 35-41"),
+    ("w7", "Days 42-48"),
+    ("w8", "Days 49-55"),
+    ("w9", "Day 56 and later"),
+]
+# the curve's columns, each stored with the SQL that words it for a row of
+# crm_funnel_contact (the upgrade fills them with it, a row written in SQL
+# without them is read with it): whole days from the rep receiving the
+# customer to the contact, and to the next contact it planned
+CURVE_DAYS_SQL = {
+    "days_since_received": "(CASE WHEN {table}.received_date IS NOT NULL THEN "
+    "GREATEST(FLOOR(date_part('epoch', {table}.date - {table}.received_date) "
+    "/ 86400), 0)::int END)",
+    "planned_days": "(CASE WHEN {table}.received_date IS NOT NULL "
+    "AND {table}.next_date IS NOT NULL THEN "
+    "GREATEST(FLOOR(date_part('epoch', {table}.next_date::timestamp "
+    "- {table}.received_date) / 86400), 0)::int END)",
+}
+# (GREATEST alone would turn a missing date into 0 days: it ignores NULL)
+CURVE_BUCKETS = {"days_bucket": "days_since_received", "planned_bucket": "planned_days"}
+
+
+def curve_days(since, until):
+    """Whole days from ``since`` to ``until`` (datetimes, or ``until`` a date:
+    its midnight), never below 0; None without both."""
+    if not since or not until:
+        return None
+    if not isinstance(until, datetime):
+        until = datetime.combine(until, time.min)
+    return max(math.floor((until - since).total_seconds() / 86400), 0)
+
+
+def curve_bucket(days):
+    """The week bucket of ``days`` (see DAY_BUCKETS), False without days."""
+    if days is None or days is False:
+        return False
+    return f"w{min(days // BUCKET_DAYS + 1, BUCKET_COUNT + 1)}"
+
+
+def curve_bucket_sql(days):
+    """SQL: the week bucket of the SQL expression ``days`` (as curve_bucket: none
+    without days; LEAST alone would give the last one)."""
+    return (
+        f"(CASE WHEN ({days}) IS NOT NULL THEN 'w' || LEAST(({days}) / {BUCKET_DAYS}"
+        f" + 1, {BUCKET_COUNT + 1}) END)"
+    )
+
+
+def curve_sql(name, table="contact"):
+    """SQL text: the stored curve column ``name`` (of CURVE_DAYS_SQL or
+    CURVE_BUCKETS) worded for a row of crm_funnel_contact aliased ``table``."""
+    days = CURVE_DAYS_SQL[CURVE_BUCKETS.get(name, name)].format(table=table)
+    return curve_bucket_sql(days) if name in CURVE_BUCKETS else days
 
 
 class CrmFunnelContact(models.Model):
@@ -80,6 +147,83 @@ class CrmFunnelContact(models.Model):
     )
     next_note = fields.Char(string="Next Contact Plan", readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
+    # the contact time curve's days and weeks, stored: its every opening groups
+    # the period's contacts by them
+    days_since_received = fields.Integer(
+        string="Days since Received",
+        compute="_compute_curve_days",
+        store=True,
+        help="Whole days between the rep receiving the customer and the contact.",
+    )
+    days_bucket = fields.Selection(
+        DAY_BUCKETS,
+        string="Days since Received (Weeks)",
+        compute="_compute_curve_days",
+        store=True,
+    )
+    planned_days = fields.Integer(
+        string="Planned Days since Received",
+        compute="_compute_curve_days",
+        store=True,
+        help="Whole days between the rep receiving the customer and the next contact "
+        "planned.",
+    )
+    planned_bucket = fields.Selection(
+        DAY_BUCKETS,
+        string="Planned Days since Received (Weeks)",
+        compute="_compute_curve_days",
+        store=True,
+    )
+
+    def _auto_init(self):
+        # contacts logged before the curve's columns were stored get them in one
+        # statement, not through a recomputation customer by customer: the
+        # columns exist before Odoo looks for them
+        cr = self.env.cr
+        missing = table_exists(cr, self._table) and [
+            name
+            for name in (*CURVE_DAYS_SQL, *CURVE_BUCKETS)
+            if not column_exists(cr, self._table, name)
+        ]
+        if missing:
+            cr.execute(
+                SQL(
+                    "ALTER TABLE %s %s",
+                    SQL.identifier(self._table),
+                    SQL(", ").join(
+                        SQL(
+                            "ADD COLUMN %s %s",
+                            SQL.identifier(name),
+                            SQL("int4" if name in CURVE_DAYS_SQL else "varchar"),
+                        )
+                        for name in missing
+                    ),
+                )
+            )
+            self._funnel_fill_curve_days()
+        return super()._auto_init()
+
+    def _funnel_fill_curve_days(self):
+        """Store the curve's days and weeks of every contact, in one statement."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_funnel_contact contact SET %s",
+                SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(name), SQL(curve_sql(name)))
+                    for name in (*CURVE_DAYS_SQL, *CURVE_BUCKETS)
+                ),
+            )
+        )
+
+    @api.depends("date", "received_date", "next_date")
+    def _compute_curve_days(self):
+        for contact in self:
+            days = curve_days(contact.received_date, contact.date)
+            planned = curve_days(contact.received_date, contact.next_date)
+            contact.days_since_received = days
+            contact.days_bucket = curve_bucket(days)
+            contact.planned_days = planned
+            contact.planned_bucket = curve_bucket(planned)
 
     def init(self):
         res = super().init()

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 
-from ..report.crm_funnel_report_contact import DAY_BUCKETS
+from .crm_funnel_contact import DAY_BUCKETS
 from .crm_stage import FUNNEL_LAYERS
 
 # the funnel the dashboard draws: the seven layers, top to bottom

@@ -2,25 +2,13 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..models.crm_funnel_contact import CONTACT_KINDS
+from ..models.crm_funnel_contact import (
+    CONTACT_KINDS,
+    DAY_BUCKETS,
+    curve_sql,
+)
 from ..models.crm_funnel_report_mixin import over_values
 from ..models.crm_stage import FUNNEL_LAYERS
-
-# the contact time curve's x axis: even buckets of a week since the rep received
-# the customer, then all that came later
-BUCKET_DAYS = 7
-BUCKET_COUNT = 8
-DAY_BUCKETS = [
-    ("w1", "Days 0-6"),
-    ("w2", "Days 7-13"),
-    ("w3", "Days 14-20"),
-    ("w4", "Days 21-27"),
-    ("w5", "Days 28-34"),
-    ("w6", "Days 35-41"),
-    ("w7", "Days 42-48"),
-    ("w8", "Days 49-55"),
-    ("w9", "Day 56 and later"),
-]
 
 
 class CrmFunnelReportContact(models.Model):
@@ -46,6 +34,10 @@ class CrmFunnelReportContact(models.Model):
             "company_id",
             "received_date",
             "next_date",
+            "days_since_received",
+            "days_bucket",
+            "planned_days",
+            "planned_bucket",
         ],
     }
     # the distinct customers counted over each group's gathered values (see
@@ -96,43 +88,40 @@ class CrmFunnelReportContact(models.Model):
     )
 
     def _query(self):
-        # a contact done (even ids) and the contact it planned (odd ids); the days
-        # in float (date_part), not in numeric (EXTRACT): the same whole days, a
-        # fifth cheaper over every contact
+        # a contact done (even ids) and the contact it planned (odd ids). The days
+        # and weeks are the contact's stored ones (computed when it is logged); a
+        # contact written in SQL without them is read with the SQL that words
+        # them, the same as the upgrade stores
+        def stored(name):
+            return SQL(f"COALESCE(contact.{name}, {curve_sql(name)})")
+
         return SQL(
             """
             SELECT contact.id * 2 AS id, contact.lead_id, contact.date, contact.user_id,
                    contact.team_id, contact.company_id, contact.layer, contact.kind,
-                   days.days AS days_since_received,
-                   'w' || LEAST(days.days / %(width)s + 1, %(last)s) AS days_bucket,
+                   %(days)s AS days_since_received,
+                   %(bucket)s AS days_bucket,
                    1 AS contact_count,
                    0 AS planned_count,
                    contact.lead_id AS customer_count,
                    1.0 AS contacts_per_customer
               FROM crm_funnel_contact contact
-             CROSS JOIN LATERAL (
-                   SELECT GREATEST(FLOOR(date_part('epoch', contact.date - contact.received_date)
-                                         / 86400), 0)::int AS days
-                   ) days
              WHERE contact.team_id IS NULL OR %(funnel_team)s
              UNION ALL
             SELECT contact.id * 2 + 1, contact.lead_id, contact.next_date::timestamp,
                    contact.user_id, contact.team_id, contact.company_id, contact.layer,
                    NULL,
-                   days.days,
-                   'w' || LEAST(days.days / %(width)s + 1, %(last)s),
+                   %(planned)s,
+                   %(planned_bucket)s,
                    0, 1, NULL, NULL
               FROM crm_funnel_contact contact
-             CROSS JOIN LATERAL (
-                   SELECT GREATEST(FLOOR(date_part('epoch', contact.next_date::timestamp
-                                                    - contact.received_date)
-                                         / 86400), 0)::int AS days
-                   ) days
              WHERE contact.next_date IS NOT NULL
                AND (contact.team_id IS NULL OR %(funnel_team)s)
             """,
-            width=BUCKET_DAYS,
-            last=BUCKET_COUNT + 1,
+            days=stored("days_since_received"),
+            bucket=stored("days_bucket"),
+            planned=stored("planned_days"),
+            planned_bucket=stored("planned_bucket"),
             funnel_team=self.env["crm.team"]._funnel_team_sql(
                 SQL("contact.team_id"), active=False
             ),

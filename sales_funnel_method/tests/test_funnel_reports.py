@@ -7,7 +7,9 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
+from ..models.crm_funnel_contact import curve_sql
 from .test_funnel_allocation import FunnelAllocationCommon
 
 T0 = datetime(2026, 4, 6, 9, 0, 0)  # a Monday
@@ -429,6 +431,105 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         self.assertEqual(
             Report.search_count(curve[1]["__domain"]), 0
         )  # a click on an empty week opens nothing
+
+    def assertCurveDaysStored(self, contacts):
+        """The contacts' stored days and weeks are those the SQL words (the upgrade
+        fills them with it, and the curve reads a contact written without them
+        with it)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, days_since_received, days_bucket, planned_days,
+                          planned_bucket, %s, %s, %s, %s, next_date IS NOT NULL
+                     FROM crm_funnel_contact contact WHERE id = ANY(%s)
+                 ORDER BY id""",
+                *(
+                    SQL(curve_sql(name))
+                    for name in (
+                        "days_since_received",
+                        "days_bucket",
+                        "planned_days",
+                        "planned_bucket",
+                    )
+                ),
+                contacts.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.assertEqual(len(rows), len(contacts))
+        for _id, days, bucket, planned, planned_bucket, *worded, plans in rows:
+            self.assertEqual((days, bucket), tuple(worded[:2]))
+            if plans:
+                self.assertEqual((planned, planned_bucket), tuple(worded[2:]))
+            else:
+                self.assertFalse(planned_bucket)
+        return rows
+
+    def test_contact_curve_days_are_stored_on_every_path(self):
+        """The curve's days and weeks are stored on the contact when it is logged,
+        follow a later change of its dates, are filled by an upgrade in SQL, and
+        the curve reads the same figures from a contact written in SQL without
+        them."""
+        x, y = self._pool(2, grade="a")
+        with freeze_time(T0):
+            self.Service._funnel_claim(x | y, self.user_rep)
+        Contact = self.env["crm.funnel.contact"]
+        contacts = Contact.browse()
+        for lead, hours, next_days in ((x, 12, 9), (x, 200, False), (y, 1500, 2)):
+            contacts |= Contact._funnel_record(
+                lead,
+                "phone",
+                date=T0 + timedelta(hours=hours),
+                next_date=(T0 + timedelta(days=next_days)).date()
+                if next_days
+                else False,
+            )
+        rows = self.assertCurveDaysStored(contacts)
+        self.assertEqual(
+            [row[1:5] for row in rows],
+            [(0, "w1", 8, "w2"), (8, "w2", 0, None), (62, "w9", 1, "w1")],
+        )
+        # a later change of the dates (the received date, written as the service
+        # would) is followed
+        contacts[0].sudo().write({"received_date": T0 - timedelta(days=14)})
+        self.assertEqual(
+            self.assertCurveDaysStored(contacts[0])[0][1:5], (14, "w3", 22, "w4")
+        )
+        Report = self.env["crm.funnel.report.contact"]
+        domain = [("lead_id", "in", (x | y).ids)]
+        measures = ["contact_count:sum", "planned_count:sum"]
+        curve = Report._read_group(domain, ["days_bucket"], measures)
+        self.assertEqual(
+            curve,
+            [("w1", 0, 1), ("w2", 1, 0), ("w3", 1, 0), ("w4", 0, 1), ("w9", 1, 0)],
+        )
+        # written in SQL without them: read with the SQL, the same curve
+        self.env.cr.execute(
+            """UPDATE crm_funnel_contact SET days_since_received = NULL,
+                      days_bucket = NULL, planned_days = NULL, planned_bucket = NULL
+                WHERE id = ANY(%s)""",
+            [contacts.ids],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(Report._read_group(domain, ["days_bucket"], measures), curve)
+        # an upgrade from a version without the columns fills them in SQL
+        self.env.cr.execute(
+            """ALTER TABLE crm_funnel_contact DROP COLUMN days_since_received CASCADE,
+                   DROP COLUMN days_bucket CASCADE, DROP COLUMN planned_days CASCADE,
+                   DROP COLUMN planned_bucket CASCADE"""
+        )
+        self.registry.init_models(
+            self.env.cr,
+            ["crm.funnel.contact", "crm.funnel.report.contact"],
+            {"module": "sales_funnel_method"},
+            install=False,
+        )
+        self.env.invalidate_all()
+        self.assertEqual(
+            [row[1:5] for row in self.assertCurveDaysStored(contacts)],
+            [(14, "w3", 22, "w4"), (8, "w2", None, None), (62, "w9", 1, "w1")],
+        )
+        self.assertEqual(Report._read_group(domain, ["days_bucket"], measures), curve)
 
 
 @tagged("post_install", "-at_install")
