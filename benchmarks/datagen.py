@@ -481,6 +481,7 @@ def write_history(
             "received_date",
             "days_since_received",
             "days_bucket",
+            "planned_days",
             "create_uid",
             "write_uid",
             "create_date",
@@ -654,7 +655,8 @@ def write_history(
                 company_id,
                 start,
                 days,
-                curve_bucket(days) or None,
+                curve_bucket(days),
+                0,  # no next contact planned: 0 days, no planned week
                 admin_id,
                 admin_id,
                 date,

@@ -340,31 +340,23 @@ def phase_upgraded(env, args):
 def check_curve_days_stored(checks, env):
     """Every contact's stored days and weeks of the contact time curve are what
     its dates say: filled in SQL by the upgrade from a version without them."""
-    from odoo.addons.sales_funnel_method.models.crm_funnel_contact import curve_sql
+    from odoo.addons.sales_funnel_method.models.crm_funnel_contact import (
+        CURVE_COLUMNS,
+        curve_sql,
+    )
 
-    differs = SQL(" OR ").join(
-        SQL(
-            "contact.%s IS DISTINCT FROM %s",
-            SQL.identifier(name),
-            SQL(curve_sql(name)),
-        )
-        for name in ("days_since_received", "days_bucket")
-    )
-    planned_differs = SQL(" OR ").join(
-        SQL(
-            "contact.%s IS DISTINCT FROM %s",
-            SQL.identifier(name),
-            SQL(curve_sql(name)),
-        )
-        for name in ("planned_days", "planned_bucket")
-    )
     env.cr.execute(
         SQL(
-            """SELECT COUNT(*),
-                      COUNT(*) FILTER (WHERE %s OR (contact.next_date IS NOT NULL AND (%s)))
+            """SELECT COUNT(*), COUNT(*) FILTER (WHERE %s)
                  FROM crm_funnel_contact contact""",
-            differs,
-            planned_differs,
+            SQL(" OR ").join(
+                SQL(
+                    "contact.%s IS DISTINCT FROM %s",
+                    SQL.identifier(name),
+                    SQL(curve_sql(name)),
+                )
+                for name in CURVE_COLUMNS
+            ),
         )
     )
     total, wrong = env.cr.fetchone()

@@ -4,7 +4,7 @@ from datetime import datetime, time
 
 from odoo import api, fields, models
 from odoo.tools import SQL, create_index
-from odoo.tools.sql import column_exists, table_exists
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .crm_stage import FUNNEL_LAYERS
 
@@ -33,54 +33,53 @@ DAY_BUCKETS = [
     ("w8", "Days 49-55"),
     ("w9", "Day 56 and later"),
 ]
-# the curve's columns, each stored with the SQL that words it for a row of
-# crm_funnel_contact (the upgrade fills them with it, a row written in SQL
-# without them is read with it): whole days from the rep receiving the
-# customer to the contact, and to the next contact it planned
+# the curve's stored columns, each with the SQL that words it for a row of
+# crm_funnel_contact (the upgrade fills them with it; a row written in SQL
+# without them is read with it), and the same in Python (curve_days,
+# curve_bucket) for the ORM: whole days from the rep receiving the customer to
+# the contact, and to the next contact it planned, never below 0. A missing
+# date counts as 0 days (GREATEST ignores NULL; an Integer field stores 0): a
+# contact always has a week, a planned week only with a next contact date
 CURVE_DAYS_SQL = {
-    "days_since_received": "(CASE WHEN {table}.received_date IS NOT NULL THEN "
-    "GREATEST(FLOOR(date_part('epoch', {table}.date - {table}.received_date) "
-    "/ 86400), 0)::int END)",
-    "planned_days": "(CASE WHEN {table}.received_date IS NOT NULL "
-    "AND {table}.next_date IS NOT NULL THEN "
-    "GREATEST(FLOOR(date_part('epoch', {table}.next_date::timestamp "
-    "- {table}.received_date) / 86400), 0)::int END)",
+    "days_since_received": "GREATEST(FLOOR(date_part('epoch', {table}.date "
+    "- {table}.received_date) / 86400), 0)::int",
+    "planned_days": "GREATEST(FLOOR(date_part('epoch', {table}.next_date::timestamp "
+    "- {table}.received_date) / 86400), 0)::int",
 }
-# (GREATEST alone would turn a missing date into 0 days: it ignores NULL)
-CURVE_BUCKETS = {"days_bucket": "days_since_received", "planned_bucket": "planned_days"}
+CURVE_COLUMNS = ("days_since_received", "days_bucket", "planned_days", "planned_bucket")
 
 
 def curve_days(since, until):
     """Whole days from ``since`` to ``until`` (datetimes, or ``until`` a date:
-    its midnight), never below 0; None without both."""
+    its midnight), never below 0; 0 without both (as CURVE_DAYS_SQL)."""
     if not since or not until:
-        return None
+        return 0
     if not isinstance(until, datetime):
         until = datetime.combine(until, time.min)
     return max(math.floor((until - since).total_seconds() / 86400), 0)
 
 
 def curve_bucket(days):
-    """The week bucket of ``days`` (see DAY_BUCKETS), False without days."""
-    if days is None or days is False:
-        return False
+    """The week bucket of ``days`` (see DAY_BUCKETS)."""
     return f"w{min(days // BUCKET_DAYS + 1, BUCKET_COUNT + 1)}"
 
 
 def curve_bucket_sql(days):
-    """SQL: the week bucket of the SQL expression ``days`` (as curve_bucket: none
-    without days; LEAST alone would give the last one)."""
-    return (
-        f"(CASE WHEN ({days}) IS NOT NULL THEN 'w' || LEAST(({days}) / {BUCKET_DAYS}"
-        f" + 1, {BUCKET_COUNT + 1}) END)"
-    )
+    """SQL: the week bucket of the SQL expression ``days`` (as curve_bucket)."""
+    return f"('w' || LEAST(({days}) / {BUCKET_DAYS} + 1, {BUCKET_COUNT + 1}))"
 
 
 def curve_sql(name, table="contact"):
-    """SQL text: the stored curve column ``name`` (of CURVE_DAYS_SQL or
-    CURVE_BUCKETS) worded for a row of crm_funnel_contact aliased ``table``."""
-    days = CURVE_DAYS_SQL[CURVE_BUCKETS.get(name, name)].format(table=table)
-    return curve_bucket_sql(days) if name in CURVE_BUCKETS else days
+    """SQL text: the stored curve column ``name`` (of CURVE_COLUMNS) worded for
+    a row of crm_funnel_contact aliased ``table``."""
+    if name == "days_bucket":
+        return curve_bucket_sql(curve_sql("days_since_received", table))
+    if name == "planned_bucket":
+        return (
+            f"(CASE WHEN {table}.next_date IS NOT NULL THEN "
+            f"{curve_bucket_sql(curve_sql('planned_days', table))} END)"
+        )
+    return CURVE_DAYS_SQL[name].format(table=table)
 
 
 class CrmFunnelContact(models.Model):
@@ -177,31 +176,26 @@ class CrmFunnelContact(models.Model):
 
     def _auto_init(self):
         # contacts logged before the curve's columns were stored get them in one
-        # statement, not through a recomputation customer by customer: the
-        # columns exist before Odoo looks for them
+        # statement, not through a recomputation contact by contact: the columns
+        # are created before Odoo looks for them (it would recompute the ones it
+        # creates), and filled once every column they are worded from exists
+        # (a release before the planned contacts has no next_date)
         cr = self.env.cr
         missing = table_exists(cr, self._table) and [
-            name
-            for name in (*CURVE_DAYS_SQL, *CURVE_BUCKETS)
-            if not column_exists(cr, self._table, name)
+            name for name in CURVE_COLUMNS if not column_exists(cr, self._table, name)
         ]
-        if missing:
-            cr.execute(
-                SQL(
-                    "ALTER TABLE %s %s",
-                    SQL.identifier(self._table),
-                    SQL(", ").join(
-                        SQL(
-                            "ADD COLUMN %s %s",
-                            SQL.identifier(name),
-                            SQL("int4" if name in CURVE_DAYS_SQL else "varchar"),
-                        )
-                        for name in missing
-                    ),
-                )
+        for name in missing or ():
+            create_column(
+                cr,
+                self._table,
+                name,
+                "int4" if name in CURVE_DAYS_SQL else "varchar",
+                self._fields[name].string,
             )
+        res = super()._auto_init()
+        if missing:
             self._funnel_fill_curve_days()
-        return super()._auto_init()
+        return res
 
     def _funnel_fill_curve_days(self):
         """Store the curve's days and weeks of every contact, in one statement."""
@@ -210,7 +204,7 @@ class CrmFunnelContact(models.Model):
                 "UPDATE crm_funnel_contact contact SET %s",
                 SQL(", ").join(
                     SQL("%s = %s", SQL.identifier(name), SQL(curve_sql(name)))
-                    for name in (*CURVE_DAYS_SQL, *CURVE_BUCKETS)
+                    for name in CURVE_COLUMNS
                 ),
             )
         )
@@ -223,7 +217,7 @@ class CrmFunnelContact(models.Model):
             contact.days_since_received = days
             contact.days_bucket = curve_bucket(days)
             contact.planned_days = planned
-            contact.planned_bucket = curve_bucket(planned)
+            contact.planned_bucket = contact.next_date and curve_bucket(planned)
 
     def init(self):
         res = super().init()

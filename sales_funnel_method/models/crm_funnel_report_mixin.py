@@ -26,30 +26,23 @@ MEDIAN = "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY funnel_value)"
 
 def top_level_terms(domain):
     """The terms of ``domain`` that every record it keeps satisfies: those joined
-    to the rest by AND at its top level (in the prefix notation, the leaves of
-    the tree of "&" below the root), each as a tuple. A term under an OR or a NOT
-    is not one of them."""
-    tokens = list(expression.normalize_domain(domain or []))
-    position = 0
-
-    def parse():
-        # one node of the prefix notation: (operator, children) or a leaf
-        nonlocal position
-        token = tokens[position]
-        position += 1
-        if token in ("&", "|"):
-            return token, [parse(), parse()]
-        if token == "!":
-            return token, [parse()]
-        return None, tuple(token) if isinstance(token, (list, tuple)) else token
-
-    terms, pending = [], [parse()] if tokens else []
-    while pending:
-        operator, content = pending.pop()
-        if operator == "&":
-            pending.extend(content)
-        elif operator is None:
-            terms.append(content)
+    to the rest by AND at its top level (in the prefix notation, the leaves
+    reached from the root through "&" alone), each as a tuple. A term under an
+    OR or a NOT is not one of them."""
+    terms = []
+    # for each node still to read, whether only "&" lead to it from the root
+    # (read in order: each operator is followed by its operands)
+    pending = [True]
+    for token in expression.normalize_domain(domain or []):
+        at_top = pending.pop()
+        if token == "&":
+            pending += [at_top, at_top]
+        elif token == "|":
+            pending += [False, False]
+        elif token == "!":
+            pending.append(False)
+        elif at_top:
+            terms.append(tuple(token) if isinstance(token, (list, tuple)) else token)
     return terms
 
 

@@ -142,7 +142,7 @@ class CrmFunnelReportContact(models.Model):
             return result
         by_key = {row["days_bucket"]: row for row in result}
         keys = [key for key, _label in DAY_BUCKETS]
-        last = max(keys.index(key) for key in by_key if key in keys)
+        last = max((keys.index(key) for key in by_key if key in keys), default=-1)
         empty = {"__count": 0}
         for spec in fields:
             name, _sep, func = spec.partition(":")

@@ -1,6 +1,7 @@
 import io
 from datetime import datetime, timedelta
 from statistics import mean, median
+from unittest.mock import patch
 
 import openpyxl
 from freezegun import freeze_time
@@ -9,7 +10,12 @@ from odoo import fields
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
-from ..models.crm_funnel_contact import curve_sql
+from ..models.crm_funnel_contact import (
+    CURVE_COLUMNS,
+    curve_bucket,
+    curve_days,
+    curve_sql,
+)
 from .test_funnel_allocation import FunnelAllocationCommon
 
 T0 = datetime(2026, 4, 6, 9, 0, 0)  # a Monday
@@ -457,12 +463,9 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         )
         rows = self.env.cr.fetchall()
         self.assertEqual(len(rows), len(contacts))
-        for _id, days, bucket, planned, planned_bucket, *worded, plans in rows:
-            self.assertEqual((days, bucket), tuple(worded[:2]))
-            if plans:
-                self.assertEqual((planned, planned_bucket), tuple(worded[2:]))
-            else:
-                self.assertFalse(planned_bucket)
+        for row in rows:
+            self.assertEqual(row[1:5], row[5:9])
+            self.assertEqual(bool(row[4]), row[9])  # a planned week with a plan
         return rows
 
     def test_contact_curve_days_are_stored_on_every_path(self):
@@ -512,24 +515,114 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
         )
         self.env.invalidate_all()
         self.assertEqual(Report._read_group(domain, ["days_bucket"], measures), curve)
-        # an upgrade from a version without the columns fills them in SQL
-        self.env.cr.execute(
-            """ALTER TABLE crm_funnel_contact DROP COLUMN days_since_received CASCADE,
-                   DROP COLUMN days_bucket CASCADE, DROP COLUMN planned_days CASCADE,
-                   DROP COLUMN planned_bucket CASCADE"""
-        )
-        self.registry.init_models(
-            self.env.cr,
-            ["crm.funnel.contact", "crm.funnel.report.contact"],
-            {"module": "sales_funnel_method"},
-            install=False,
-        )
-        self.env.invalidate_all()
+        # an upgrade from a version without the columns fills them in SQL, not
+        # contact by contact; from the release without planned contacts either
+        # (no next_date: its plans are gone, and so are their weeks)
+        for dropped, stored in (
+            (
+                CURVE_COLUMNS,
+                [(14, "w3", 22, "w4"), (8, "w2", 0, None), (62, "w9", 1, "w1")],
+            ),
+            (
+                (*CURVE_COLUMNS, "next_date"),
+                [(14, "w3", 0, None), (8, "w2", 0, None), (62, "w9", 0, None)],
+            ),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    "ALTER TABLE crm_funnel_contact %s",
+                    SQL(", ").join(
+                        SQL("DROP COLUMN %s CASCADE", SQL.identifier(name))
+                        for name in dropped
+                    ),
+                )
+            )
+            with patch.object(
+                type(Contact), "_compute_curve_days", autospec=True
+            ) as compute:
+                self.registry.init_models(
+                    self.env.cr,
+                    ["crm.funnel.contact", "crm.funnel.report.contact"],
+                    {"module": "sales_funnel_method"},
+                    install=False,
+                )
+                self.env.flush_all()
+            compute.assert_not_called()
+            self.env.invalidate_all()
+            self.assertEqual(
+                [row[1:5] for row in self.assertCurveDaysStored(contacts)], stored
+            )
         self.assertEqual(
-            [row[1:5] for row in self.assertCurveDaysStored(contacts)],
-            [(14, "w3", 22, "w4"), (8, "w2", None, None), (62, "w9", 1, "w1")],
+            Report._read_group(domain, ["days_bucket"], measures),
+            [(bucket, made, 0) for bucket, made, _planned in curve if made],
         )
-        self.assertEqual(Report._read_group(domain, ["days_bucket"], measures), curve)
+
+    def test_contact_curve_days_in_python_and_in_sql(self):
+        """The days and weeks the ORM stores are those the SQL words, at the edges:
+        a contact before its received date, on a week's first and last second, a
+        planned date before the received date, missing dates."""
+        received = datetime(2026, 4, 6, 9, 0, 0)
+        cases = [
+            (received, received - timedelta(hours=1), None),
+            (received, received + timedelta(days=7) - timedelta(seconds=1), None),
+            (received, received + timedelta(days=7), None),
+            (received, received + timedelta(days=7, microseconds=1), None),
+            (received, received + timedelta(days=56), None),
+            (received, received + timedelta(days=400), (received - timedelta(days=3))),
+            (received, received, (received + timedelta(days=14)).date()),
+            (received, received, (received + timedelta(days=13)).date()),
+            (None, received, received.date()),
+        ]
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM (VALUES %s) AS contact(received_date, date, next_date)",
+                SQL(", ").join(SQL(curve_sql(name)) for name in CURVE_COLUMNS),
+                SQL(", ").join(
+                    SQL(
+                        "(%s::timestamp, %s::timestamp, %s::date)",
+                        since,
+                        until,
+                        planned and planned.date()
+                        if isinstance(planned, datetime)
+                        else planned,
+                    )
+                    for since, until, planned in cases
+                ),
+            )
+        )
+        in_sql = self.env.cr.fetchall()
+        in_python = []
+        for since, until, planned in cases:
+            planned = planned.date() if isinstance(planned, datetime) else planned
+            days = curve_days(since, until)
+            planned_days = curve_days(since, planned)
+            in_python.append(
+                (
+                    days,
+                    curve_bucket(days),
+                    planned_days,
+                    curve_bucket(planned_days) if planned else None,
+                )
+            )
+        self.assertEqual(in_python, in_sql)
+        self.assertEqual(
+            [row[:2] for row in in_sql],
+            [
+                (0, "w1"),
+                (6, "w1"),
+                (7, "w2"),
+                (7, "w2"),
+                (56, "w9"),
+                (400, "w9"),
+                (0, "w1"),
+                (0, "w1"),
+                (0, "w1"),
+            ],
+        )
+        self.assertEqual(
+            [row[2:] for row in in_sql[5:]],
+            [(0, "w1"), (13, "w2"), (12, "w2"), (0, "w1")],
+        )
 
 
 @tagged("post_install", "-at_install")
