@@ -16,6 +16,7 @@ from ..models.crm_funnel_contact import (
     curve_days,
     curve_sql,
 )
+from ..models.crm_funnel_report_mixin import top_level_terms
 from .test_funnel_allocation import FunnelAllocationCommon
 
 T0 = datetime(2026, 4, 6, 9, 0, 0)  # a Monday
@@ -190,6 +191,33 @@ class TestFunnelMoveReport(FunnelReportCommon):
     def test_team_manager_sees_his_team_only(self):
         rows = self._by_layer()
         self.assertEqual(rows["resource"][:2], (2, 1))  # funnel_rep_west's E and F
+
+    def test_top_level_terms_of_a_domain(self):
+        """The terms every record of a domain satisfies: those ANDed at its root,
+        not those under an OR or a NOT, however deep."""
+        kind, graded, lead = (
+            ("kind", "=", "actual"),
+            ("layer", "=", "graded"),
+            ("layer", "=", "lead"),
+        )
+        for domain, terms in (
+            ([], [(1, "=", 1)]),
+            ([kind], [kind]),
+            ([kind, graded], [kind, graded]),
+            (["&", ["kind", "=", "actual"], graded], [kind, graded]),
+            (["|", kind, graded], []),
+            (["!", kind], []),
+            (["!", "&", kind, graded], []),
+            ([kind, "|", graded, lead], [kind]),
+            (["|", graded, "&", kind, lead], []),
+            (["&", "!", graded, kind], [kind]),
+            ([graded, "&", kind, "|", lead, "!", kind], [graded, kind]),
+        ):
+            with self.subTest(domain=domain):
+                self.assertEqual(sorted(top_level_terms(domain)), sorted(terms))
+        # a long domain (an import's ids, a long filter) is read without recursion
+        self.assertEqual(len(top_level_terms([kind] * 5000)), 5000)
+        self.assertEqual(top_level_terms(["|"] * 4999 + [kind] * 5000), [])
 
     def test_reading_the_actual_rows_alone_is_a_filter(self):
         """The reads that cannot tell an actual row from its ideal twin take the
