@@ -3,6 +3,7 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import TransactionCase
+from odoo.tools import SQL
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -94,6 +95,21 @@ class SalesFunnelCommon(TransactionCase):
                     Command.create({"user_id": cls.user_rep_west.id})
                 ],
             }
+        )
+
+    def _drop_columns(self, table, columns):
+        """Drop ``columns`` of ``table`` with what depends on them (indexes,
+        views): the schema of a version that did not have them, before an
+        upgrade."""
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE %s %s",
+                SQL.identifier(table),
+                SQL(", ").join(
+                    SQL("DROP COLUMN %s CASCADE", SQL.identifier(column))
+                    for column in columns
+                ),
+            )
         )
 
     @contextmanager

@@ -198,15 +198,7 @@ class TestFunnelStoredPaths(SalesFunnelCommon):
         # the history as a version that stored the step facts but not the latest
         # move left it, then one that stored none of them
         for dropped in (["latest"], ["reached", "moved_on_date", "latest"]):
-            self.env.cr.execute(
-                SQL(
-                    "ALTER TABLE crm_funnel_move %s",
-                    SQL(", ").join(
-                        SQL("DROP COLUMN %s CASCADE", SQL.identifier(column))
-                        for column in dropped
-                    ),
-                )
-            )
+            self._drop_columns("crm_funnel_move", dropped)
             self.env.invalidate_all()
             # what -u runs: the columns again, filled, then the report's view
             self.registry.init_models(

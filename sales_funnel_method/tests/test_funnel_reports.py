@@ -556,15 +556,7 @@ class TestFunnelOverviewAbandonContact(FunnelReportCommon):
                 [(14, "w3", 0, None), (8, "w2", 0, None), (62, "w9", 0, None)],
             ),
         ):
-            self.env.cr.execute(
-                SQL(
-                    "ALTER TABLE crm_funnel_contact %s",
-                    SQL(", ").join(
-                        SQL("DROP COLUMN %s CASCADE", SQL.identifier(name))
-                        for name in dropped
-                    ),
-                )
-            )
+            self._drop_columns("crm_funnel_contact", dropped)
             with patch.object(
                 type(Contact), "_compute_curve_days", autospec=True
             ) as compute:
