@@ -114,10 +114,11 @@ def uninstall_hook(env):
                             AND lead_xmlid.model = 'crm.lead' AND lead_xmlid.res_id = lead.id))""",
         [KEPT_MODULE],
     )
-    # the duplicate check's index on a column of crm's own, and the holdings'
+    # the duplicate check's index on a column of crm's own, and the holdings' two
     # (also dropped with the addon's columns it reads, as Odoo drops them)
     env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_company_name_index")
     env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_holder_index")
+    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_holdings_index")
 
 
 def _load_deck_terms(env):

@@ -11,6 +11,8 @@ from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
 from .masked_fields import MaskedEmail, MaskedPhone
 
+HOLDINGS_INDEX = "crm_lead_funnel_holdings_index"
+
 # My Funnel works bottom-up (METHOD 6, 上行原则): the nearer to signing, the sooner
 WORKLIST_LAYER_RANK = {
     "signed": 1,
@@ -523,6 +525,16 @@ class CrmLead(models.Model):
             "crm_lead_funnel_company_name_index",
             self._table,
             ["lower(btrim(partner_name))"],
+        )
+        # the reps' holdings in the quota layers (crm.funnel.allocation's
+        # _funnel_holdings: the quotas, the claims, the ranking boards), counted
+        # from this index alone rather than from every customer the reps hold
+        create_index(
+            self.env.cr,
+            HOLDINGS_INDEX,
+            self._table,
+            ["user_id", "funnel_layer"],
+            where="active",
         )
         return res
 

@@ -18,6 +18,7 @@ PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_date_index"
 LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
 HOLDER_INDEX = "crm_lead_funnel_holder_index"
+HOLDINGS_INDEX = "crm_lead_funnel_holdings_index"
 
 
 @tagged("post_install", "-at_install")
@@ -224,6 +225,32 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # the join of the counts it does not select; the fetch of the counts reads
         # the rep's customers through the index)
         self.assertTrue(any(HOLDER_INDEX in plan for plan in plans), plans)
+
+    def test_reps_holdings_count_from_their_index(self):
+        """The reps' holdings in the quota layers (quotas, claims, ranking boards)
+        are counted from their partial index on (rep, layer), not by reading
+        every customer the reps hold."""
+        Service = self.env["crm.funnel.allocation"]
+        before = Service._funnel_holdings(self.user_rep.ids).get(self.user_rep.id, 0)
+        held = self._create_customers(10, layer="graded", grade="a")
+        self._create_customers(4, layer="signed", grade="a")  # not a quota layer
+        archived = self._create_customers(3, layer="lead", grade="a")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET active = FALSE WHERE id = ANY(%s)", [archived.ids]
+        )
+        self.env.invalidate_all()
+        self.env.cr.execute("ANALYZE crm_lead")
+        with self._captured_queries() as queries:
+            holdings = Service._funnel_holdings(self.user_rep.ids)
+        # the active customers only, in the quota layers
+        self.assertEqual(holdings.get(self.user_rep.id), before + len(held))
+        [(query, params)] = [
+            (query, params) for query, params in queries if "crm_lead" in str(query)
+        ]
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.addCleanup(self.env.cr.execute, "RESET enable_seqscan")
+        self.assertIn(HOLDINGS_INDEX, self._plan(query, params))
 
     def test_moves_analysis_reads_the_arrivals_from_their_index(self):
         """The moves analysis's pivot (a period, not split by kind) reads the
