@@ -1,6 +1,9 @@
 from odoo.tools import SQL, convert_file
 from odoo.tools.translate import TranslationImporter, get_po_paths
 
+from .models.crm_lead import COMPANY_NAME_INDEX, HOLDINGS_INDEX
+from .report.crm_funnel_report_holding import HOLDER_INDEX
+
 # where the records the addon created but customers still use keep their xml ids
 # while the addon is not installed: the layers' stages, the abandon reasons
 KEPT_MODULE = "__sales_funnel_method_kept__"
@@ -115,10 +118,9 @@ def uninstall_hook(env):
         [KEPT_MODULE],
     )
     # the duplicate check's index on a column of crm's own, and the holdings' two
-    # (also dropped with the addon's columns it reads, as Odoo drops them)
-    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_company_name_index")
-    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_holder_index")
-    env.cr.execute("DROP INDEX IF EXISTS crm_lead_funnel_holdings_index")
+    # (the holdings' also go with the addon's columns they read, as Odoo drops them)
+    for index in (COMPANY_NAME_INDEX, HOLDER_INDEX, HOLDINGS_INDEX):
+        env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
 
 
 def _load_deck_terms(env):

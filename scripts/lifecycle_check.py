@@ -587,6 +587,12 @@ def phase_uninstalled(env, args):
     check_plain_crm_data(checks, env.cr, snapshot, state)
     check_abandon_reason_kept(checks, env, snapshot, funnel=False)
     check_plain_crm_works(checks, env, snapshot)
+    env.cr.execute(
+        """SELECT indexname FROM pg_indexes
+            WHERE tablename = 'crm_lead' AND indexname LIKE 'crm_lead_funnel%'"""
+    )
+    left = [row[0] for row in env.cr.fetchall()]
+    checks.check(not left, f"the addon's indexes on crm_lead are left: {left}")
     return checks
 
 

@@ -11,6 +11,7 @@ from .crm_funnel_allocation import GRADE_ORDER
 from .crm_stage import GRADED_LAYERS, HOLDING_LAYERS
 from .masked_fields import MaskedEmail, MaskedPhone
 
+COMPANY_NAME_INDEX = "crm_lead_funnel_company_name_index"
 HOLDINGS_INDEX = "crm_lead_funnel_holdings_index"
 
 # My Funnel works bottom-up (METHOD 6, 上行原则): the nearer to signing, the sooner
@@ -522,7 +523,7 @@ class CrmLead(models.Model):
         # the duplicate check (查重) matches company names without case or spaces
         create_index(
             self.env.cr,
-            "crm_lead_funnel_company_name_index",
+            COMPANY_NAME_INDEX,
             self._table,
             ["lower(btrim(partner_name))"],
         )
