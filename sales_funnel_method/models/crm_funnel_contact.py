@@ -18,6 +18,9 @@ CONTACT_KINDS = [
     ("other", "Other"),
 ]
 
+# the contact time curve reads the period's planned contacts from it (see init)
+PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
+
 # the contact time curve's x axis (METHOD 6): even buckets of a week since the
 # rep received the customer, then all that came later
 BUCKET_DAYS = 7
@@ -226,7 +229,7 @@ class CrmFunnelContact(models.Model):
         # scan of every contact (most plan nothing)
         create_index(
             self.env.cr,
-            "crm_funnel_contact_planned_date_index",
+            PLANNED_INDEX,
             self._table,
             ["(next_date::timestamp)"],
             where="next_date IS NOT NULL",

@@ -10,13 +10,13 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..models import crm_funnel_move
+from ..models.crm_funnel_contact import PLANNED_INDEX
 from ..models.crm_lead import HOLDINGS_INDEX
 from ..report.crm_funnel_report_holding import HOLDER_INDEX
 from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
-PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_date_index"
 LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
 
