@@ -33,12 +33,15 @@ UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
 # new name, and the old index dropped in init())
 MILESTONE_LAYERS = ("intent", "signed", "implemented")
 MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
-# the arrivals in a layer (the moves that reached it), by date, with every column
-# the moves analysis reads: its pivot reads them from the index alone instead of
-# the whole history (same rule for a change of its columns: a new name)
-REACHED_INDEX = "crm_funnel_move_reached_date_index"
+# indexes of earlier versions, replaced by the ones above
+REPLACED_INDEXES = ("crm_funnel_move_reached_date_index",)
+# the arrivals in a layer (the moves that reached it), by layer then date, with
+# every column the moves analysis reads: its pivot reads them from the index alone
+# instead of the whole history, a range of dates per layer, each joined to its
+# layer's ideal figures as it is read (a hash join of every arrival otherwise).
+# Same rule for a change of its columns: a new name, the old one dropped in init()
+REACHED_INDEX = "crm_funnel_move_reached_layer_date_index"
 REACHED_INDEX_COLUMNS = (
-    "to_layer",
     "user_id",
     "team_id",
     "company_id",
@@ -207,11 +210,13 @@ class CrmFunnelMove(models.Model):
         )
         # the arrivals in a layer, with what the moves analysis reads of them
         # (create_index knows no INCLUDE)
+        for name in REPLACED_INDEXES:
+            drop_index(self.env.cr, name, self._table)
         create_index_as(
             self.env.cr,
             REACHED_INDEX,
             SQL(
-                "%s (date) INCLUDE (%s) WHERE reached",
+                "%s (to_layer, date) INCLUDE (%s) WHERE reached",
                 SQL.identifier(self._table),
                 SQL(", ").join(map(SQL.identifier, REACHED_INDEX_COLUMNS)),
             ),
