@@ -327,7 +327,9 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             plan,
             r"Index Cond: \(\(to_layer = |Merge Cond: \(\(layer\.key\)::text = \(move\.to_layer\)",
         )
-        self.assertNotRegex(plan, r"Hash Cond: \(\(move\.to_layer\)|Sort Key: move\.to_layer")
+        self.assertNotRegex(
+            plan, r"Hash Cond: \(\(move\.to_layer\)|Sort Key: move\.to_layer"
+        )
         # and no ideal row built: the kind is filtered out before the twins
         self.assertIn("'actual'", plan)
         # the view is folded into the query (no WITH in it): only the columns the
