@@ -24,7 +24,10 @@ contacts_per_customer=C, seed=S)`` writes, and commits:
   reopening (half of those reopened last are still in the pool): about 1.35
   assignments a customer;
 * 1 to 2C-1 contacts a customer (C on average, ``crm_funnel_contact``), while a
-  rep held it, in the layer it was in then, with the date the rep received it.
+  rep held it, in the layer it was in then, with the date the rep received it;
+  about half of them plan the next contact (a next contact date 1 to 14 days
+  on, ``PLAN_SHARE``), drawn from a second random stream so the rest of the
+  data is the same as without the plans.
 
 The rows are written with ``COPY``, not through the ORM (about 2-2.5 minutes
 for 100,000 customers, 10-30 s for 10,000). The options and the day are kept
@@ -74,6 +77,11 @@ POOL_CUSTOMER_NAME = PREFIX + " Pool %05d"
 POOL_TEAM_NAME = PREFIX + " Team %d"
 # what the data in the database were generated with: reused when it matches
 DATA_PARAM = "sales_funnel_bench_reports.data"
+# the share of the contacts that plan the next one (a next contact date, read by
+# the contact time curve's planned contacts), and how many days on at most
+PLAN_SHARE = 0.5
+PLAN_MOST_DAYS = 14
+PLAN_SEED_OFFSET = 1
 WINDOW_DAYS = 56  # the moves are spread over the last 8 weeks
 
 LAYERS = [
@@ -393,6 +401,9 @@ def write_history(
 
     cr = env.cr
     rng = random.Random(seed)
+    # the next contacts planned, drawn apart: the rest of the data is the same
+    # with them as it was without them
+    plans = random.Random(seed + PLAN_SEED_OFFSET)
     now = datetime.now().replace(microsecond=0)
     window_start = now - timedelta(days=WINDOW_DAYS)
     window = (WINDOW_DAYS * 86400) - 3600
@@ -481,7 +492,9 @@ def write_history(
             "received_date",
             "days_since_received",
             "days_bucket",
+            "next_date",
             "planned_days",
+            "planned_bucket",
             "create_uid",
             "write_uid",
             "create_date",
@@ -644,6 +657,13 @@ def write_history(
                 layer = step_layer
             # the rep received the customer when their holding period began
             days = curve_days(start, date)
+            # about half the contacts plan the next one, one to two weeks on
+            next_date = (
+                (date + timedelta(days=plans.randint(1, PLAN_MOST_DAYS))).date()
+                if plans.random() < PLAN_SHARE
+                else None
+            )
+            planned = curve_days(start, next_date)
             contacts.add(
                 lead_id,
                 date,
@@ -656,7 +676,9 @@ def write_history(
                 start,
                 days,
                 curve_bucket(days),
-                0,  # no next contact planned: 0 days, no planned week
+                next_date,
+                planned,
+                curve_bucket(planned) if next_date else None,
                 admin_id,
                 admin_id,
                 date,
@@ -724,8 +746,9 @@ def generate(
     team_records = ensure_teams(env, rep_users, teams)
     env.flush_all()
     signature = data_signature(
-        # the data's format: 2 since the moves store their path facts
-        format=2,
+        # the data's format: 2 since the moves store their path facts, 3 since
+        # the contacts plan the next one
+        format=3,
         customers=customers,
         moves_per_customer=moves_per_customer,
         contacts_per_customer=contacts_per_customer,
