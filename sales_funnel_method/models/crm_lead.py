@@ -367,14 +367,16 @@ class CrmLead(models.Model):
         if operator not in ("=", "!="):
             return NotImplemented
         # the fast movers read from the latest moves down (their index), not by
-        # looking up the last move of every customer
+        # looking up the last move of every customer. An archived customer is no
+        # fast mover: a condition on the customers searched, not a second scan of
+        # the customers inside the subquery
         fast = SQL(
-            """(SELECT move.lead_id FROM crm_funnel_move move
-                  JOIN crm_lead lead ON lead.id = move.lead_id AND lead.active
-                 WHERE %s)""",
+            "(SELECT move.lead_id FROM crm_funnel_move move WHERE %s)",
             self.env["crm.funnel.move"]._funnel_fast_move_sql("move"),
         )
-        return [("id", "in" if (operator == "=") == bool(value) else "not in", fast)]
+        if (operator == "=") == bool(value):
+            return ["&", ("active", "=", True), ("id", "in", fast)]
+        return ["|", ("active", "=", False), ("id", "not in", fast)]
 
     @api.depends("funnel_is_fast_mover", "funnel_is_overdue", "funnel_returning_soon")
     def _compute_funnel_mark(self):

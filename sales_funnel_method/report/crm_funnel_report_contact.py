@@ -41,11 +41,21 @@ class CrmFunnelReportContact(models.Model):
         ],
     }
     # the distinct customers counted over each group's gathered values (see
-    # over_values)
+    # over_values): the contacts' customers only, a plan's row has none
     _funnel_ratios = {
         "contacts_per_customer": (
             "SUM(%(table)s.contact_count)",
-            over_values("COUNT(DISTINCT funnel_value)", "%(table)s.customer_count"),
+            over_values(
+                "COUNT(DISTINCT funnel_value)",
+                "%(table)s.customer_count",
+                "%(table)s.customer_count IS NOT NULL",
+            ),
+        ),
+    }
+    _funnel_totals = {
+        "contacts_per_customer": (
+            "SUM(%(table)s.contact_count)",
+            "COUNT(DISTINCT %(table)s.customer_count)",
         ),
     }
 
@@ -91,39 +101,47 @@ class CrmFunnelReportContact(models.Model):
         # a contact done (even ids) and the contact it planned (odd ids). The days
         # and weeks are the contact's stored ones (computed when it is logged); a
         # contact written in SQL without them is read with the SQL that words
-        # them, the same as the upgrade stores
+        # them, the same as the upgrade stores. The filters stand outside the
+        # union: PostgreSQL folds a UNION ALL whose branches have no WHERE into
+        # the query reading it, so each branch is scanned for the columns that
+        # query uses alone, not projected whole through a subquery (a plan has
+        # a date only where it has a next date)
         def stored(name):
             return SQL(f"COALESCE(contact.{name}, {curve_sql(name)})")
 
         return SQL(
             """
-            SELECT contact.id * 2 AS id, contact.lead_id, contact.date, contact.user_id,
-                   contact.team_id, contact.company_id, contact.layer, contact.kind,
-                   %(days)s AS days_since_received,
-                   %(bucket)s AS days_bucket,
-                   1 AS contact_count,
-                   0 AS planned_count,
-                   contact.lead_id AS customer_count,
-                   1.0 AS contacts_per_customer
-              FROM crm_funnel_contact contact
-             WHERE contact.team_id IS NULL OR %(funnel_team)s
-             UNION ALL
-            SELECT contact.id * 2 + 1, contact.lead_id, contact.next_date::timestamp,
-                   contact.user_id, contact.team_id, contact.company_id, contact.layer,
-                   NULL,
-                   %(planned)s,
-                   %(planned_bucket)s,
-                   0, 1, NULL, NULL
-              FROM crm_funnel_contact contact
-             WHERE contact.next_date IS NOT NULL
-               AND (contact.team_id IS NULL OR %(funnel_team)s)
+            SELECT curve.*
+              FROM (
+                    SELECT contact.id * 2 AS id, contact.lead_id, contact.date,
+                           contact.user_id, contact.team_id, contact.company_id,
+                           contact.layer, contact.kind,
+                           %(days)s AS days_since_received,
+                           %(bucket)s AS days_bucket,
+                           1 AS contact_count,
+                           0 AS planned_count,
+                           contact.lead_id AS customer_count,
+                           1.0 AS contacts_per_customer
+                      FROM crm_funnel_contact contact
+                     UNION ALL
+                    SELECT contact.id * 2 + 1, contact.lead_id,
+                           contact.next_date::timestamp, contact.user_id,
+                           contact.team_id, contact.company_id, contact.layer,
+                           NULL,
+                           %(planned)s,
+                           %(planned_bucket)s,
+                           0, 1, NULL, NULL
+                      FROM crm_funnel_contact contact
+                   ) curve
+             WHERE curve.date IS NOT NULL
+               AND (curve.team_id IS NULL OR %(funnel_team)s)
             """,
             days=stored("days_since_received"),
             bucket=stored("days_bucket"),
             planned=stored("planned_days"),
             planned_bucket=stored("planned_bucket"),
             funnel_team=self.env["crm.team"]._funnel_team_sql(
-                SQL("contact.team_id"), active=False
+                SQL("curve.team_id"), active=False
             ),
         )
 

@@ -407,6 +407,70 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         plan = self._plan(query, params)
         self.assertIn(PLANNED_INDEX, plan)
 
+    def test_contact_curve_union_is_folded_into_its_read(self):
+        """The curve's two branches (contacts done, contacts planned) are folded
+        into the query reading them (their filters stand outside the union), so
+        each scan of the contacts yields the read's columns alone; the figures
+        still leave out the teams outside the funnel, and the contacts per
+        customer count the customers of the contacts done, in a total as in a
+        grouped read."""
+        leads = self._create_customers(4, layer="graded", grade="a")
+        outside = self.env["crm.team"].create(
+            {"name": "Service desk", "use_funnel": False}
+        )
+        self.env.flush_all()
+        # 3 contacts a customer, two of them planning the next one; the first
+        # customer has 2 more, logged by a team outside the funnel
+        self.env.cr.execute(
+            """INSERT INTO crm_funnel_contact (lead_id, date, kind, layer, received_date,
+                                               next_date, source, company_id, team_id)
+               SELECT lead.id, NOW() - step * INTERVAL '1 day', 'phone', 'graded',
+                      NOW() - INTERVAL '20 days',
+                      CASE WHEN step < 3 THEN (NOW() + INTERVAL '2 days')::date END,
+                      'log', lead.company_id, lead.team_id
+                 FROM crm_lead lead, generate_series(1, 3) step
+                WHERE lead.id = ANY(%(leads)s)
+            UNION ALL
+               SELECT %(first)s, NOW() - step * INTERVAL '1 day', 'visit', 'graded',
+                      NOW() - INTERVAL '20 days', (NOW() + INTERVAL '1 day')::date,
+                      'log', %(company)s, %(outside)s
+                 FROM generate_series(1, 2) step""",
+            {
+                "leads": leads.ids,
+                "first": leads[0].id,
+                "company": leads[0].company_id.id,
+                "outside": outside.id,
+            },
+        )
+        self.assertTrue(leads[0].team_id.use_funnel)
+        Report = self.env["crm.funnel.report.contact"]
+        domain = [("lead_id", "in", leads.ids)]
+        measures = [
+            "__count",
+            "contact_count:sum",
+            "planned_count:sum",
+            "contacts_per_customer:avg",
+        ]
+        with self._captured_queries() as queries:
+            total = Report._read_group(domain, [], measures)
+            by_layer = Report._read_group(domain, ["layer"], measures)
+        # 12 contacts of 4 customers and their 8 plans
+        self.assertEqual(total, [(20, 12, 8, 3.0)])
+        self.assertEqual(by_layer, [("graded", 20, 12, 8, 3.0)])
+        reads = [
+            (query, params)
+            for query, params in queries
+            if "crm_funnel_report_contact" in str(query)
+        ]
+        self.assertEqual(len(reads), 2)
+        for query, params in reads:
+            plan = self._plan(query, params)
+            self.assertNotIn("Subquery Scan", plan)
+            # each branch's scan, by its alias (an index's name may start alike)
+            self.assertEqual(
+                len(re.findall(r" on crm_funnel_contact contact", plan)), 2, plan
+            )
+
 
 @tagged("post_install", "-at_install")
 class TestFunnelBackfillQueries(SalesFunnelCommon):
