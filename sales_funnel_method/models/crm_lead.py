@@ -352,9 +352,12 @@ class CrmLead(models.Model):
         if not self.ids:
             self.funnel_is_fast_mover = False
             return
+        # an archived customer is no fast mover (as searched, see below)
+        self.env["crm.lead"].flush_model(["active"])
         self.env.cr.execute(
             SQL(
-                "SELECT lead.id FROM crm_lead lead WHERE lead.id = ANY(%s) AND %s",
+                "SELECT lead.id FROM crm_lead lead "
+                "WHERE lead.id = ANY(%s) AND lead.active AND %s",
                 list(self.ids),
                 self._funnel_fast_mover_sql(SQL("lead.id")),
             )

@@ -423,20 +423,22 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # customer has 2 more, logged by a team outside the funnel
         self.env.cr.execute(
             """INSERT INTO crm_funnel_contact (lead_id, date, kind, layer, received_date,
-                                               next_date, source, company_id, team_id)
+                                               next_date, source, company_id, team_id,
+                                               user_id)
                SELECT lead.id, NOW() - step * INTERVAL '1 day', 'phone', 'graded',
                       NOW() - INTERVAL '20 days',
                       CASE WHEN step < 3 THEN (NOW() + INTERVAL '2 days')::date END,
-                      'log', lead.company_id, lead.team_id
+                      'log', lead.company_id, lead.team_id, lead.user_id
                  FROM crm_lead lead, generate_series(1, 3) step
                 WHERE lead.id = ANY(%(leads)s)
             UNION ALL
                SELECT %(first)s, NOW() - step * INTERVAL '1 day', 'visit', 'graded',
                       NOW() - INTERVAL '20 days', (NOW() + INTERVAL '1 day')::date,
-                      'log', %(company)s, %(outside)s
+                      'log', %(company)s, %(outside)s, %(rep)s
                  FROM generate_series(1, 2) step""",
             {
                 "leads": leads.ids,
+                "rep": self.user_rep.id,
                 "first": leads[0].id,
                 "company": leads[0].company_id.id,
                 "outside": outside.id,
@@ -451,18 +453,23 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
             "planned_count:sum",
             "contacts_per_customer:avg",
         ]
+        self.assertEqual(leads.user_id, self.user_rep)
+        # as the rep who made the contacts too: their record rules filter the
+        # folded union as well
         with self._captured_queries() as queries:
-            total = Report._read_group(domain, [], measures)
-            by_layer = Report._read_group(domain, ["layer"], measures)
-        # 12 contacts of 4 customers and their 8 plans
-        self.assertEqual(total, [(20, 12, 8, 3.0)])
-        self.assertEqual(by_layer, [("graded", 20, 12, 8, 3.0)])
+            for report in (Report, Report.with_user(self.user_rep)):
+                total = report._read_group(domain, [], measures)
+                by_layer = report._read_group(domain, ["layer"], measures)
+                # 12 contacts of 4 customers and their 8 plans
+                self.assertEqual(total, [(20, 12, 8, 3.0)])
+                self.assertEqual(by_layer, [("graded", 20, 12, 8, 3.0)])
         reads = [
             (query, params)
             for query, params in queries
             if "crm_funnel_report_contact" in str(query)
         ]
-        self.assertEqual(len(reads), 2)
+        self.assertEqual(len(reads), 4)
+        self.assertIn("user_id", str(reads[-1][0]))  # the rep's rule
         for query, params in reads:
             plan = self._plan(query, params)
             self.assertNotIn("Subquery Scan", plan)

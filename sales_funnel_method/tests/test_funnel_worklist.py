@@ -71,6 +71,18 @@ class TestFunnelWorklist(SalesFunnelCommon):
                 )
             )
             self.assertFalse(found)
+            self.assertFalse(fast.funnel_is_fast_mover)  # its badge says the same
+            found = (
+                self.env["crm.lead"]
+                .with_context(active_test=False)
+                .search(
+                    [
+                        ("id", "in", (fast | slow).ids),
+                        ("funnel_is_fast_mover", "=", False),
+                    ]
+                )
+            )
+            self.assertEqual(found, fast | slow)
             self.env.cr.execute(
                 "UPDATE crm_lead SET active = TRUE WHERE id = %s", [fast.id]
             )
