@@ -3,9 +3,10 @@ from collections import defaultdict
 from datetime import datetime, time
 
 from odoo import api, fields, models
-from odoo.tools import SQL, create_index
-from odoo.tools.sql import column_exists, create_column, table_exists
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column, drop_index, table_exists
 
+from .crm_funnel_move import create_index_as
 from .crm_stage import FUNNEL_LAYERS
 
 CONTACT_KINDS = [
@@ -18,8 +19,23 @@ CONTACT_KINDS = [
     ("other", "Other"),
 ]
 
-# the contact time curve reads the period's planned contacts from it (see init)
-PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
+# the contact time curve reads the period's planned contacts from it (see init),
+# with the columns it reads of them
+PLANNED_INDEX = "crm_funnel_contact_planned_index"
+PLANNED_INDEX_COLUMNS = (
+    "id",
+    "lead_id",
+    "user_id",
+    "team_id",
+    "company_id",
+    "layer",
+    "next_date",
+    "received_date",
+    "planned_days",
+    "planned_bucket",
+)
+# the same index of earlier versions, by the date alone
+REPLACED_PLANNED_INDEX = "crm_funnel_contact_planned_date_index"
 
 # the contact time curve's x axis (METHOD 6): even buckets of a week since the
 # rep received the customer, then all that came later
@@ -226,13 +242,17 @@ class CrmFunnelContact(models.Model):
         res = super().init()
         # the contact time curve's planned contacts are dated by their next contact
         # date (as a timestamp): its period is read from this index, not from a
-        # scan of every contact (most plan nothing)
-        create_index(
+        # scan of every contact, and with the columns the curve reads of them
+        # (an index-only scan where the table is vacuumed)
+        drop_index(self.env.cr, REPLACED_PLANNED_INDEX, self._table)
+        create_index_as(
             self.env.cr,
             PLANNED_INDEX,
-            self._table,
-            ["(next_date::timestamp)"],
-            where="next_date IS NOT NULL",
+            SQL(
+                "%s ((next_date::timestamp)) INCLUDE (%s) WHERE next_date IS NOT NULL",
+                SQL.identifier(self._table),
+                SQL(", ").join(map(SQL.identifier, PLANNED_INDEX_COLUMNS)),
+            ),
         )
         return res
 

@@ -10,7 +10,11 @@ from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from ..models import crm_funnel_move
-from ..models.crm_funnel_contact import PLANNED_INDEX
+from ..models.crm_funnel_contact import (
+    PLANNED_INDEX,
+    PLANNED_INDEX_COLUMNS,
+    REPLACED_PLANNED_INDEX,
+)
 from ..models.crm_lead import HOLDINGS_INDEX
 from ..report.crm_funnel_report_holding import HOLDER_INDEX
 from .common import SalesFunnelCommon
@@ -104,6 +108,35 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         indexes = dict(self.env.cr.fetchall())
         self.assertNotIn(REPLACED_REACHED_INDEX, indexes)
         self.assertIn("(to_layer, date) INCLUDE", indexes.get(REACHED_INDEX, ""))
+
+    def test_an_upgrade_replaces_the_plans_index(self):
+        """The planned contacts' index of earlier versions (their date alone) is
+        dropped when the module is updated, and the one that also holds what the
+        contact curve reads of them created."""
+        Contact = self.env["crm.funnel.contact"]
+        self.env.cr.execute(f"DROP INDEX {PLANNED_INDEX}")
+        self.env.cr.execute(
+            f"CREATE INDEX {REPLACED_PLANNED_INDEX} ON crm_funnel_contact "
+            "((next_date::timestamp)) WHERE next_date IS NOT NULL"
+        )
+        Contact.init()
+        self.env.cr.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_funnel_contact'"
+        )
+        indexes = dict(self.env.cr.fetchall())
+        self.assertNotIn(REPLACED_PLANNED_INDEX, indexes)
+        self.assertIn(
+            f"INCLUDE ({', '.join(PLANNED_INDEX_COLUMNS)}) WHERE (next_date IS NOT NULL)",
+            indexes.get(PLANNED_INDEX, ""),
+        )
+        # what the curve reads of a plan is in it: its branch of the view names
+        # no other column of the contacts
+        self.env.cr.execute(
+            "SELECT pg_get_viewdef('crm_funnel_report_contact'::regclass)"
+        )
+        planned_branch = self.env.cr.fetchone()[0].split("UNION ALL")[1]
+        read = set(re.findall(r"\bcontact\.(\w+)", planned_branch))
+        self.assertLessEqual(read, {"next_date", *PLANNED_INDEX_COLUMNS})
 
     def test_last_move_of_a_customer_reads_the_composite_index(self):
         """The recorder finds whether a move is its customer's latest (no later
