@@ -348,6 +348,7 @@ class CrmLead(models.Model):
             self.env["crm.funnel.move"]._funnel_fast_move_sql("move"),
         )
 
+    @api.depends("active")
     def _compute_funnel_is_fast_mover(self):
         if not self.ids:
             self.funnel_is_fast_mover = False
@@ -485,18 +486,28 @@ class CrmLead(models.Model):
             + [SQL("WHEN %s THEN %s", key, rank) for key, rank in GRADE_RANK.items()]
             + [SQL("ELSE 4 END")]
         )
+        # an archived customer is neither overdue nor a fast mover, as its badges
+        # say (_compute_funnel_days_in_layer, _compute_funnel_is_fast_mover)
+        active = self._field_to_sql(alias, "active", query, flush)
         overdue = SQL(
-            """EXISTS (SELECT 1 FROM crm_stage stage
-                        WHERE stage.id = %(stage)s AND stage.funnel_ideal_days > 0
-                          AND %(date)s < %(now)s - stage.funnel_ideal_days * INTERVAL '1 day')""",
+            """(%(active)s AND EXISTS (
+                    SELECT 1 FROM crm_stage stage
+                     WHERE stage.id = %(stage)s AND stage.funnel_ideal_days > 0
+                       AND %(date)s < %(now)s - stage.funnel_ideal_days * INTERVAL '1 day'))""",
+            active=active,
             stage=self._field_to_sql(alias, "stage_id", query, flush),
             date=self._field_to_sql(alias, "funnel_layer_date", query, flush),
             now=fields.Datetime.now(),
         )
+        fast = SQL(
+            "(%s AND %s)",
+            active,
+            self._funnel_fast_mover_sql(SQL.identifier(alias, "id")),
+        )
         return SQL(
             "(%s * 1000 + CASE WHEN %s THEN 0 ELSE 100 END + CASE WHEN %s THEN 0 ELSE 10 END + %s)",
             layer_rank,
-            self._funnel_fast_mover_sql(SQL.identifier(alias, "id")),
+            fast,
             overdue,
             grade_rank,
         )

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from .common import SalesFunnelCommon
@@ -83,6 +84,18 @@ class TestFunnelWorklist(SalesFunnelCommon):
                 )
             )
             self.assertEqual(found, fast | slow)
+            # and My Funnel's order (in SQL) ranks it by the same key as its badge
+            Lead = self.env["crm.lead"].with_context(active_test=False)
+            query = Lead._search([("id", "in", (fast | slow).ids)])
+            self.env.cr.execute(
+                query.select(
+                    SQL.identifier(Lead._table, "id"),
+                    Lead._field_to_sql(Lead._table, "funnel_worklist_priority", query),
+                )
+            )
+            keys = dict(self.env.cr.fetchall())
+            for lead in fast | slow:
+                self.assertEqual(keys[lead.id], lead.funnel_worklist_priority)
             self.env.cr.execute(
                 "UPDATE crm_lead SET active = TRUE WHERE id = %s", [fast.id]
             )
