@@ -22,6 +22,13 @@ members (``_assign_and_convert_leads``); its allocation to teams
 company's quota is ``ceil(customers / reps) + 10`` and each member's
 ``assignment_max`` is 30 times that, Odoo's daily quota being a thirtieth.
 
+With ``--floor``, a third side times, on the same pool, only the calls the
+allocation must make through the ORM (issue 16): per rep, crm's ``write`` of
+the salesperson and the team, ``_message_log_batch`` of a note per customer and
+``message_subscribe``, and nothing else of the allocation (no plan, no
+assignment records, no notices). Its ratio to Odoo's time is the lowest the
+allocation's could be.
+
 Run from the repository root:
 
     .venv/bin/python benchmarks/bench_allocation.py --customers 2000 --reps 50
@@ -30,13 +37,18 @@ The last line printed is the time ratio, e.g. ``ratio addon/odoo time: 0.043``.
 """
 
 import argparse
+import time
+from collections import defaultdict
 
 import common
 import datagen
+from markupsafe import Markup
 
 from odoo.tools import SQL
 
 TEAM_COUNT = datagen.TEAM_COUNT
+# the calls of the floor (run_floor), each timed
+FLOOR_CALLS = ("write", "_message_log_batch", "message_subscribe")
 
 
 # ------------------------------------------------------------
@@ -112,6 +124,54 @@ def run_addon(env):
     env["crm.funnel.allocation"]._funnel_allocate()
 
 
+def floor_batches(env, team_ids):
+    """The pool dealt evenly to each team's members: [(user, team, lead ids)],
+    about as many batches of about as many customers as the allocation writes."""
+    leads = env["crm.lead"].search(
+        [
+            ("name", "=like", f"{datagen.PREFIX} Pool %"),
+            ("user_id", "=", False),
+            ("team_id", "in", team_ids),
+        ],
+        order="id",
+    )
+    by_team = defaultdict(list)
+    for lead in leads:
+        by_team[lead.team_id.id].append(lead.id)
+    batches = []
+    for team in env["crm.team"].browse(team_ids):
+        users = team.crm_team_member_ids.user_id
+        for index, user in enumerate(users):
+            lead_ids = by_team[team.id][index :: len(users)]
+            if lead_ids:
+                batches.append((user, team, lead_ids))
+    return batches
+
+
+def run_floor(env, batches, parts):
+    """The calls issue 16 asks the allocation to make, and nothing else of it: per
+    rep, crm's ``write`` of the salesperson and the team, ``_message_log_batch``
+    of a one-line note per customer and ``message_subscribe``, in the
+    allocation's context. Adds each call's time to ``parts``."""
+    leads = env["crm.lead"].with_context(
+        tracking_disable=True, mail_auto_subscribe_no_notify=True, funnel_assigning=True
+    )
+    clock = time.perf_counter
+    for user, team, lead_ids in batches:
+        batch = leads.browse(lead_ids)
+        start = clock()
+        batch.write({"user_id": user.id, "team_id": team.id})
+        batch.flush_model()
+        parts["write"] += clock() - start
+        start = clock()
+        body = Markup("<p>%s</p>") % f"Allocation: received by {user.name}"
+        batch._message_log_batch(bodies=dict.fromkeys(lead_ids, body))
+        parts["_message_log_batch"] += clock() - start
+        start = clock()
+        batch.message_subscribe(partner_ids=user.partner_id.ids)
+        parts["message_subscribe"] += clock() - start
+
+
 # ------------------------------------------------------------
 # MAIN
 # ------------------------------------------------------------
@@ -137,6 +197,12 @@ def parse_args(argv=None):
         help="measure each side this many times, alternating which goes first; "
         "the best time of each side is compared (default 1: Odoo, then the addon)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the bare calls the allocation must make (crm's write, "
+        "_message_log_batch, message_subscribe per rep), without the rest of it",
+    )
     common.add_database_options(parser, "creating it takes a minute")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.reps < TEAM_COUNT or args.rounds < 1:
@@ -156,14 +222,29 @@ def main(argv=None):
             "addon": lambda: run_addon(env),
         }
         results = {"odoo": [], "addon": []}
+        sides = ["odoo", "addon"]
+        if args.floor:
+            batches = floor_batches(env, teams.ids)
+            parts = {}
+
+            def floor():
+                parts.update(dict.fromkeys(FLOOR_CALLS, 0.0))
+                run_floor(env, batches, parts)
+
+            runs["floor"] = floor
+            results["floor"] = []
+            floor_parts = []
+            sides.append("floor")
         for round_index in range(args.rounds):
-            order = ["odoo", "addon"] if round_index % 2 == 0 else ["addon", "odoo"]
+            order = sides if round_index % 2 == 0 else sides[::-1]
             print(
                 f"round {round_index + 1}/{args.rounds}: {' then '.join(order)}",
                 flush=True,
             )
             for side in order:
                 results[side].append(measure(env, side, runs[side]))
+                if side == "floor":
+                    floor_parts.append(dict(parts))
 
     if not args.keep:
         common.drop_database(args.db)
@@ -187,6 +268,16 @@ def main(argv=None):
     print(
         f"ratio addon/odoo queries: {addon_best['queries'] / odoo_best['queries']:.4f}"
     )
+    if args.floor:
+        index = min(range(args.rounds), key=lambda i: results["floor"][i]["time"])
+        floor_best = results["floor"][index]
+        print(
+            f"{'floor: the bare calls':<28}{floor_best['time']:10.2f}"
+            f"{floor_best['queries']:10d}{floor_best['assigned']:10d}"
+        )
+        for name, seconds in floor_parts[index].items():
+            print(f"  {name:<26}{seconds:10.2f}")
+        print(f"ratio floor/odoo time: {floor_best['time'] / odoo_best['time']:.4f}")
     common.print_ratio("addon/odoo time", addon_best["time"] / odoo_best["time"], 4)
 
 

@@ -287,7 +287,7 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         held = self._create_customers(10, layer="graded", grade="a")
         self._create_customers(4, layer="signed", grade="a")  # not a quota layer
         archived = self._create_customers(3, layer="lead", grade="a")
-        # among other reps' customers
+        # another rep's, which the count of this rep's leaves out
         self._create_customers(20, layer="graded", grade="a", user=self.user_rep_2)
         self.env.flush_all()
         self.env.cr.execute(
@@ -306,10 +306,12 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         # pages visible, which a test's transaction cannot do.) Among a test's
         # few customers, the planner's choice between this index and the general
         # ones on the rep or the layer hangs on statistics a test cannot fix:
-        # earlier tests' rolled-back rows grow the table, and CI saw it pick
-        # either. So the others are dropped, in the test's transaction (rolled
-        # back with it): the plan then shows whether the query's words match
-        # the partial index (its columns and its condition), or scans the table
+        # earlier tests' rolled-back rows grow the table, and it was seen to
+        # pick the holder index (a CI run) or the rep's index (a table grown by
+        # 400,000 rolled-back rows). So the others are dropped, in the test's
+        # transaction (rolled back with it): the plan then shows whether the
+        # query's words match the partial index (its columns and its
+        # condition), or scans the table
         self.env.cr.execute(
             """SELECT indexname FROM pg_indexes
                 WHERE tablename = 'crm_lead' AND indexname != %s
