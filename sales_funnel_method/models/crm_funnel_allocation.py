@@ -939,31 +939,32 @@ class CrmFunnelAllocation(models.AbstractModel):
 
         by = self.env.user
         bodies, vals_list = {}, []
-        reasons = {}  # the reason's wording, worked out once per (reason, rep, team)
+        # the reason's wording and the chatter line, worked out once per
+        # (reason, rep, team)
+        wordings = {}
         kind_label = dict(
             self.env["crm.funnel.assignment"]
             ._fields["kind"]
             ._description_selection(self.env)
         )[kind]
         for lead, uid, team_id, reason in plan:
-            user, team = Users.browse(uid), Teams.browse(team_id)
-            if (reason, uid, team_id) not in reasons:
-                reasons[(reason, uid, team_id)] = self._funnel_reason_text(
-                    reason, user, team, force, company
-                )
-            why = reasons[(reason, uid, team_id)]
-            if uid:
-                bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
-                    "%(kind)s: received by %(rep)s (%(team)s). Why: %(why)s",
-                    kind=kind_label,
-                    rep=user.name,
-                    team=team.name or "-",
-                    why=why,
-                )
-            else:
-                bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
-                    "%(kind)s: back to the customer pool.", kind=kind_label
-                )
+            if (reason, uid, team_id) not in wordings:
+                user, team = Users.browse(uid), Teams.browse(team_id)
+                why = self._funnel_reason_text(reason, user, team, force, company)
+                if uid:
+                    body = Markup("<p>%s</p>") % self.env._(
+                        "%(kind)s: received by %(rep)s (%(team)s). Why: %(why)s",
+                        kind=kind_label,
+                        rep=user.name,
+                        team=team.name or "-",
+                        why=why,
+                    )
+                else:
+                    body = Markup("<p>%s</p>") % self.env._(
+                        "%(kind)s: back to the customer pool.", kind=kind_label
+                    )
+                wordings[(reason, uid, team_id)] = (why, body)
+            why, bodies[lead.id] = wordings[(reason, uid, team_id)]
             vals_list.append(
                 {
                     "lead_id": lead.id,
