@@ -1,8 +1,11 @@
+from contextlib import nullcontext
+
 from odoo import models, tools
 from odoo.osv import expression
 from odoo.tools import SQL
 
 from .crm_stage import LAYER_RANK
+from .sql_settings import local_work_mem
 
 # the aggregates a measure set beside its ideal may be read with
 AGGREGATES = {"avg": "AVG", "sum": "SUM", "min": "MIN", "max": "MAX"}
@@ -119,22 +122,27 @@ class CrmFunnelReportMixin(models.AbstractModel):
             # _read_group_select); a caller may ask for it too, as a filter
             domain = expression.AND([domain or [], [("kind", "=", "actual")]])
             report = self.with_context(funnel_actual_only=True)
-        if any(self._funnel_sorts(spec.partition(":")[0]) for spec in aggregates):
-            # a count of distinct values sorts every value of its groups: give
-            # the sort room in memory for this transaction rather than spilling to
-            # disk (PostgreSQL's 4 MB). Not for a median: with more room, the
-            # planner sorts every row by group rather than hashing the groups, and
-            # that costs more than the spill it avoids (see _funnel_aggregate)
-            self.env.cr.execute("SET LOCAL work_mem = '64MB'")
-        rows = super(CrmFunnelReportMixin, report)._read_group(
-            domain,
-            groupby,
-            aggregates,
-            having=having,
-            offset=offset,
-            limit=limit,
-            order=order,
+        # a count of distinct values sorts every value of its groups: give the
+        # sort room in memory for this read rather than spilling to disk
+        # (PostgreSQL's 4 MB), and that read alone. Not for a median: with more
+        # room, the planner sorts every row by group rather than hashing the
+        # groups, and that costs more than the spill it avoids (see
+        # _funnel_aggregate); nor for another report read in the same request
+        room = (
+            local_work_mem(self.env.cr)
+            if any(self._funnel_sorts(spec.partition(":")[0]) for spec in aggregates)
+            else nullcontext()
         )
+        with room:
+            rows = super(CrmFunnelReportMixin, report)._read_group(
+                domain,
+                groupby,
+                aggregates,
+                having=having,
+                offset=offset,
+                limit=limit,
+                order=order,
+            )
         if report is self:
             return rows
         # the groups' records in the caller's environment: the mark of this read

@@ -1,20 +1,25 @@
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import etree
+from psycopg2.errors import DivisionByZero
 
 from odoo.osv import expression
 from odoo.tests import tagged, users
+from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
+from ..models.sql_settings import local_work_mem
 from .test_funnel_allocation import FunnelAllocationCommon
 
 NOW = datetime(2025, 6, 16, 9)
 
 # each report's pivot as its view opens it, and the queries one opening costs
 # whatever the customers: the SELECT ... GROUP BY, the sort memory of a count of
-# distinct values (SET LOCAL work_mem), and the display names of its many2one
+# distinct values (work_mem, set for the read and set back), and the display
+# names of its many2one
 # groups (teams; users with their partners; companies), read again after the
 # cache is cleared
 BUDGETS = {
@@ -22,7 +27,7 @@ BUDGETS = {
     "crm.funnel.report.holding": 4,  # + team, user and partner names
     "crm.funnel.report.move": 4,  # + the rule's user, company, partner
     "crm.funnel.report.abandon": 4,  # + team, user and partner names
-    "crm.funnel.report.contact": 2,  # + work_mem (contacts per distinct customer)
+    "crm.funnel.report.contact": 3,  # + work_mem and back (contacts per customer)
     "crm.funnel.report.target": 3,  # + user and partner names
 }
 # the reports with a row per move or contact (the others have one per rep and
@@ -246,3 +251,58 @@ class TestFunnelReadQueries(FunnelAllocationCommon):
         self._board_queries()
         self._history(40)
         self.assertTrue(self._board_queries())
+
+    def _work_mem(self):
+        self.env.cr.execute("SHOW work_mem")
+        return self.env.cr.fetchone()[0]
+
+    def _read_with_work_mem(self, measures):
+        """Read the contact curve by layer: the work_mem its query ran with."""
+        seen = []
+        execute = self.env.cr.execute
+
+        def spy(query, params=None, log_exceptions=True):
+            if "crm_funnel_report_contact" in str(query):
+                execute("SHOW work_mem")
+                seen.append(self.env.cr.fetchone()[0])
+            return execute(query, params, log_exceptions)
+
+        with freeze_time(NOW), patch.object(self.env.cr, "execute", spy):
+            groups = self.env["crm.funnel.report.contact"].read_group(
+                [], measures, ["layer"], lazy=False
+            )
+        self.assertTrue(groups)
+        return seen
+
+    @users("funnel_manager_east")
+    def test_sort_memory_is_the_reads_alone(self):
+        """The contact curve's distinct customers sort with more memory, for that
+        read only: the next reads of the same request (the dashboard reads
+        several reports in one) run with the memory they had."""
+        self.env.cr.execute("SET LOCAL work_mem = '5MB'")
+        self.assertEqual(
+            self._read_with_work_mem(["contacts_per_customer:avg"]), ["64MB"]
+        )
+        self.assertEqual(self._work_mem(), "5MB")
+        # a read without a distinct count runs with the memory it finds
+        self.assertEqual(self._read_with_work_mem(["contact_count:sum"]), ["5MB"])
+        self.assertEqual(self._work_mem(), "5MB")
+
+    def test_sort_memory_set_back_after_an_error(self):
+        """A Python error in the read sets the memory back; a database error
+        leaves it to the rollback, which does, without a query on the aborted
+        transaction."""
+        cr = self.env.cr
+        cr.execute("SET LOCAL work_mem = '5MB'")
+        with self.assertRaises(ValueError), local_work_mem(cr):
+            self.assertEqual(self._work_mem(), "64MB")
+            raise ValueError("not the database's")
+        self.assertEqual(self._work_mem(), "5MB")
+        with (
+            self.assertRaises(DivisionByZero),
+            mute_logger("odoo.sql_db"),
+            cr.savepoint(),
+            local_work_mem(cr),
+        ):
+            cr.execute("SELECT 1 / 0")
+        self.assertEqual(self._work_mem(), "5MB")
