@@ -12,7 +12,7 @@ def local_work_mem(cr, size="64MB"):
     """Run the block with PostgreSQL's ``work_mem`` (the memory a sort or a hash
     may take before it spills to disk) at ``size``, then set it back to what it
     was. ``SET LOCAL`` alone would hold until the end of the transaction, for
-    every query that follows in the same request (a dashboard reads several
+    every query that follows in the same request (a screen may read several
     reports in one), where more room can change the planner's choices.
 
     On a database error the block's transaction or savepoint is rolled back,

@@ -277,7 +277,7 @@ class TestFunnelReadQueries(FunnelAllocationCommon):
     @users("funnel_manager_east")
     def test_sort_memory_is_the_reads_alone(self):
         """The contact curve's distinct customers sort with more memory, for that
-        read only: the next reads of the same request (the dashboard reads
+        read only: the next reads of the same request (a screen may read
         several reports in one) run with the memory they had."""
         self.env.cr.execute("SET LOCAL work_mem = '5MB'")
         self.assertEqual(
