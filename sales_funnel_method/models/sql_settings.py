@@ -1,8 +1,8 @@
 """PostgreSQL settings for one statement's needs, not the rest of the request."""
 
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
-import psycopg2
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo.tools import SQL
 
@@ -15,8 +15,9 @@ def local_work_mem(cr, size="64MB"):
     every query that follows in the same request (a screen may read several
     reports in one), where more room can change the planner's choices.
 
-    On a database error the block's transaction or savepoint is rolled back,
-    and the setting with it: nothing is run on the aborted transaction."""
+    It is set back whatever ends the block, an error too (a savepoint rolled
+    back inside it, say), except an error that aborted the transaction: the
+    rollback that must follow sets it back."""
     cr.execute(
         SQL(
             "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)",
@@ -26,11 +27,8 @@ def local_work_mem(cr, size="64MB"):
     restore = SQL("SELECT set_config('work_mem', %s, true)", cr.fetchone()[0])
     try:
         yield
-    except psycopg2.Error:
-        raise  # the rollback that follows sets it back
-    except Exception:
-        # (the transaction may still have been aborted by an error caught inside)
-        with suppress(psycopg2.Error):
-            cr.execute(restore, log_exceptions=False)
-        raise
-    cr.execute(restore)
+    finally:
+        # after an error that aborted the transaction, nothing can run on it:
+        # its rollback sets the memory back
+        if cr.connection.info.transaction_status != TRANSACTION_STATUS_INERROR:
+            cr.execute(restore)

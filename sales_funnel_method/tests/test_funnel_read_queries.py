@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta
+from unittest import TestCase
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
@@ -289,17 +290,29 @@ class TestFunnelReadQueries(FunnelAllocationCommon):
         self.assertEqual(self._work_mem(), "5MB")
 
     def test_sort_memory_set_back_after_an_error(self):
-        """A Python error in the read sets the memory back; a database error
-        leaves it to the rollback, which does, without a query on the aborted
-        transaction."""
+        """A Python error in the read sets the memory back, and so does a
+        database error rolled back to a savepoint inside it; an error that
+        aborts the transaction leaves it to the rollback, without a query on
+        the aborted transaction."""
         cr = self.env.cr
         cr.execute("SET LOCAL work_mem = '5MB'")
-        with self.assertRaises(ValueError), local_work_mem(cr):
+        # unittest's assertRaises: Odoo's own rolls back to a savepoint of its
+        # own, which would set the memory back whatever the helper does
+        with TestCase.assertRaises(self, ValueError), local_work_mem(cr):
             self.assertEqual(self._work_mem(), "64MB")
             raise ValueError("not the database's")
         self.assertEqual(self._work_mem(), "5MB")
         with (
-            self.assertRaises(DivisionByZero),
+            TestCase.assertRaises(self, DivisionByZero),
+            mute_logger("odoo.sql_db"),
+            local_work_mem(cr),
+            cr.savepoint(),
+        ):
+            cr.execute("SELECT 1 / 0")
+        self.assertEqual(self._work_mem(), "5MB")
+        # the transaction aborted: its rollback (here to a savepoint) sets it back
+        with (
+            TestCase.assertRaises(self, DivisionByZero),
             mute_logger("odoo.sql_db"),
             cr.savepoint(),
             local_work_mem(cr),
