@@ -135,6 +135,15 @@ class CrmFunnelReportRanking(models.TransientModel):
         for board in self:
             board.board_html = board._funnel_render()
 
+    @api.readonly
+    def onchange(self, values, field_names, fields_spec):
+        """The screen's form only reads until it is saved: opening it and changing
+        its period, rank or board compute the boards on a new record, which Odoo
+        answers from a read replica when it has one (``db_replica_host``; a
+        request that tried to write there would be retried on the primary).
+        Saving the form writes, on the primary."""
+        return super().onchange(values, field_names, fields_spec)
+
     # ------------------------------------------------------------
     # THE BOARDS
     # ------------------------------------------------------------

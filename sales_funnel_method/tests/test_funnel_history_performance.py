@@ -639,8 +639,8 @@ class TestFunnelBackfillQueries(SalesFunnelCommon):
 
 @tagged("post_install", "-at_install")
 class TestFunnelReadReplica(SalesFunnelCommon):
-    """The reports, the dashboard and My Funnel's header read on a read-only cursor,
-    as Odoo 18 runs them on a replica (``db_replica_host``)."""
+    """The reports, the dashboard, the ranking boards and My Funnel's header read on
+    a read-only cursor, as Odoo 18 runs them on a replica (``db_replica_host``)."""
 
     @classmethod
     def setUpClass(cls):
@@ -652,8 +652,8 @@ class TestFunnelReadReplica(SalesFunnelCommon):
 
     def _read_everything(self, env):
         """Read every report the user may read, the dashboard and the holdings
-        board, My Funnel and its header: (the reports read, the header's
-        holdings, My Funnel's list)."""
+        board, My Funnel and its header, the ranking boards: (the reports read,
+        the header's holdings, My Funnel's list)."""
         read = []
         for model_name in (
             "crm.funnel.report.overview",
@@ -698,17 +698,34 @@ class TestFunnelReadReplica(SalesFunnelCommon):
         my_funnel = Lead.web_search_read(domain, specification)
         # the header: the holdings and the month's targets
         self.assertIsInstance(env["crm.funnel.target"].get_funnel_my_targets(), list)
+        # the ranking boards' form as the web client opens it: a new record's
+        # values, the boards computed with them
+        Ranking = env["crm.funnel.report.ranking"]
+        form = Ranking.get_views([(False, "form")])["views"]["form"]["arch"]
+        specification = {
+            node.get("name"): (
+                {"fields": {"display_name": {}}}
+                if Ranking._fields[node.get("name")].type == "many2one"
+                else {}
+            )
+            for node in etree.fromstring(form).iter("field")
+        }
+        self.assertIn("board_html", specification)
+        boards = Ranking.onchange({}, [], specification)["value"]["board_html"]
+        self.assertIn("data-board='signings'", str(boards))
         return read, Lead.get_funnel_holdings(), my_funnel
 
     def test_the_screens_that_only_read_go_to_the_replica(self):
         """Odoo sends a call to the replica when its method says it only reads
-        (``@api.readonly``): the dashboard, the holdings board and My Funnel's
-        header (its holdings and its targets)."""
+        (``@api.readonly``): the dashboard, the holdings board, My Funnel's
+        header (its holdings and its targets) and the ranking boards' form until
+        it is saved."""
         for model_name, method in (
             ("crm.funnel.dashboard", "get_funnel_dashboard"),
             ("crm.funnel.dashboard", "get_holdings_board"),
             ("crm.lead", "get_funnel_holdings"),
             ("crm.funnel.target", "get_funnel_my_targets"),
+            ("crm.funnel.report.ranking", "onchange"),
         ):
             function = getattr(type(self.env[model_name]), method)
             self.assertTrue(getattr(function, "_readonly", False), method)
