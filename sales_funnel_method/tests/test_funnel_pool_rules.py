@@ -1031,6 +1031,81 @@ class TestFunnelReturnPerformance(FunnelPoolRulesCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestFunnelDailyStepsPerformance(FunnelPoolRulesCommon):
+    """The daily job's other steps, releasing the cooled-down customers and warning
+    of those returning soon, cost the same number of queries for 5 or 25
+    customers a rep."""
+
+    def _measured(self, budget, step):
+        self.env.invalidate_all()
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        with self.assertQueryCount(budget):
+            result = step()
+            self.env.flush_all()
+        return result, self.env.cr.sql_log_count - before
+
+    def _release_queries(self, per_rep, budget):
+        lost_reason = self.env.ref("crm.lost_reason_1")
+        abandoned = self.env["crm.lead"]
+        with freeze_time(T0):
+            for user in (self.user_rep, self.user_rep_2):
+                leads = self._create_customers(
+                    per_rep, layer="contacted", grade="a", user=user
+                )
+                leads.with_user(user).action_set_lost(lost_reason_id=lost_reason.id)
+                abandoned |= leads
+        self.assertFalse(any(abandoned.mapped("active")))
+        with freeze_time(T0 + timedelta(days=90)):
+            (released, left), queries = self._measured(
+                budget, self.Service._funnel_release_cooled_down
+            )
+        self.assertEqual((released, left), (abandoned, 0))
+        self.assertTrue(all(released.mapped("funnel_in_pool")))
+        return queries
+
+    def test_release_query_count_constant_in_customers(self):
+        # a query to select them, then crm's write of them all at once: the
+        # stages and the lead scoring it reads, the move history the addon
+        # records (one insert, one query of the paths), crm's scoring update and
+        # the customers' update: 23 queries however many are released
+        self._release_queries(2, budget=30)  # warm-up
+        small = self._release_queries(5, budget=24)
+        large = self._release_queries(25, budget=24)
+        self.assertEqual(small, large)
+
+    def _warning_queries(self, per_rep, budget):
+        received = self._received(per_rep) | self._received(
+            per_rep, user=self.user_rep_2
+        )
+        # warned once a day: the measured call warns again
+        self.company.funnel_return_warned_date = False
+        with freeze_time(T0 + timedelta(days=7)):
+            warned, queries = self._measured(
+                budget, self.Service._funnel_warn_returning
+            )
+        self.assertLessEqual(received, warned)
+        return queries
+
+    def test_warning_query_count_constant_in_customers(self):
+        # the companies to warn, the customers due within their days and their
+        # reps and teams (8 queries), then one notice to each rep and one to the
+        # team's manager, about 15 queries each (mail's message, its recipient,
+        # the mail and its notification), and the company's warned day: 54
+        # queries for 2 reps and a manager
+        self.company.write(
+            {"funnel_return_contact_days": 10, "funnel_return_notice_days": 3}
+        )
+        self._warning_queries(2, budget=60)  # warm-up
+        small = self._warning_queries(5, budget=56)
+        large = self._warning_queries(25, budget=56)
+        self.assertEqual(small, large)
+        self.assertEqual(
+            len(self._notices(self.user_rep, "return to the pool soon")), 3
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestFunnelPoolRulesUi(SalesFunnelHttpCase, FunnelPoolRulesCommon):
     def test_rep_keeps_a_customer_returning_soon(self):
         self.company.write(

@@ -318,6 +318,11 @@ class TestFunnelRankings(FunnelRankingCommon):
         return boards
 
     def test_board_queries_do_not_grow_with_customers(self):
+        # 16 queries at both sizes, for each user: one per figure (won revenue,
+        # signings and moves down, receipts, contacts, the step rates and their
+        # ideal), the reps' teams (three membership reads, the company, the
+        # members), then the fat-first ranking (holdings, won revenue over its
+        # window) and the names of the reps and teams shown
         self._assert_board_queries(16)
         with freeze_time(datetime(2025, 5, 25, 9)):
             more = self._create_customers(40, layer="lead", name="More")
