@@ -238,54 +238,44 @@ def ensure_targets(env, reps, teams):
     env.cr.commit()
 
 
-def measure_boards(env, repeat):
-    """Best server time of the ranking boards of this month (every board, per rep
-    then per team), as the Ranking Boards screen computes them."""
+# the ranking boards and the dashboard are no pivots: opened beside them, as their
+# screens open them
+BOARDS = dict(
+    label="ranking boards",
+    rows=["rep", "team"],
+    cols=[],
+    measures=["8 boards"],
+    filters=["this month"],
+)
+DASHBOARD = dict(
+    label="dashboard",
+    rows=[],
+    cols=[],
+    measures=["every card"],
+    filters=["whole company, default period"],
+)
+
+
+def open_boards(env):
+    """The ranking boards of this month (every board, per rep then per team), as
+    the Ranking Boards screen computes them: (calls, lines)."""
     Ranking = env["crm.funnel.report.ranking"]
     now = datetime.now()
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    best = None
-    for _run in range(repeat + 1):  # the first one warms the caches
-        env.invalidate_all()
-        with common.measured(env.cr) as result:
-            lines = sum(
-                len(board)
-                for level in ("rep", "team")
-                for board in Ranking._funnel_boards(
-                    env.company, start, now, level=level
-                ).values()
-            )
-        if _run and (best is None or result["time"] < best["time"]):
-            best = dict(result, calls=2, groups=lines)
-    return dict(
-        best,
-        label="ranking boards",
-        rows=["rep", "team"],
-        cols=[],
-        measures=["8 boards"],
-        filters=["this month"],
+    lines = sum(
+        len(board)
+        for level in ("rep", "team")
+        for board in Ranking._funnel_boards(
+            env.company, start, now, level=level
+        ).values()
     )
+    return 2, lines
 
 
-def measure_dashboard(env, repeat):
-    """Best server time of the funnel dashboard as it opens (the whole company,
-    its default period: ``get_funnel_dashboard({})``)."""
-    Dashboard = env["crm.funnel.dashboard"]
-    best = None
-    for _run in range(repeat + 1):  # the first one warms the caches
-        env.invalidate_all()
-        with common.measured(env.cr) as result:
-            data = Dashboard.get_funnel_dashboard({})
-        if _run and (best is None or result["time"] < best["time"]):
-            best = dict(result, calls=1, groups=len(data))
-    return dict(
-        best,
-        label="dashboard",
-        rows=[],
-        cols=[],
-        measures=["every card"],
-        filters=["whole company, default period"],
-    )
+def open_dashboard(env):
+    """The funnel dashboard as it opens (the whole company, its default period:
+    ``get_funnel_dashboard({})``): (calls, cards)."""
+    return 1, len(env["crm.funnel.dashboard"].get_funnel_dashboard({}))
 
 
 def sections(groupbys):
@@ -311,16 +301,24 @@ def open_pivot(env, spec):
     return len(divisors), groups
 
 
-def measure(env, spec, repeat):
-    """Best server time of ``repeat`` openings, with its queries, cache cleared before each."""
-    best = None
-    for _run in range(repeat):
-        env.invalidate_all()
-        with common.measured(env.cr) as result:
-            calls, groups = open_pivot(env, spec)
-        if best is None or result["time"] < best["time"]:
-            best = dict(result, calls=calls, groups=groups)
-    return dict(spec, **best)
+def measure(env, openings, repeat):
+    """Each opening ``repeat`` times, in rounds: every opening once per round, in
+    turn, so that all of them, Odoo's pivot among them, are timed over the same
+    span of the run, whatever the machine does meanwhile. Each opening's best
+    time counts, with its queries, the cache cleared before each.
+
+    :param openings: [(spec, open)], ``open(env)`` returning (calls, groups)
+    :return: a result per opening, in their order
+    """
+    best = [None] * len(openings)
+    for _round in range(repeat):
+        for index, (spec, opener) in enumerate(openings):
+            env.invalidate_all()
+            with common.measured(env.cr) as result:
+                calls, groups = opener(env)
+            if best[index] is None or result["time"] < best[index]["time"]:
+                best[index] = dict(spec, **result, calls=calls, groups=groups)
+    return best
 
 
 # ------------------------------------------------------------
@@ -340,7 +338,8 @@ def parse_args(argv=None):
         "--repeat",
         type=int,
         default=3,
-        help="open each pivot this many times and keep the best time (default 3)",
+        help="open each pivot this many times, in rounds (every pivot once a round, "
+        "Odoo's among them), and keep the best time (default 3)",
     )
     parser.add_argument(
         "--sizes",
@@ -433,34 +432,28 @@ def measure_size(env, args, customers):
             for spec in specs[1:]
             if any(sorts(env, spec["model"], measure) for measure in spec["measures"])
         ]
+    openings = [(spec, lambda env, spec=spec: open_pivot(env, spec)) for spec in specs]
+    openings += [(BOARDS, open_boards), (DASHBOARD, open_dashboard)]
     # a first opening of each, not timed: the ORM's and PostgreSQL's caches warm up
-    for spec in specs:
-        open_pivot(env, spec)
-    results = []
-    for spec in specs:
-        result = measure(env, spec, args.repeat)
-        results.append(result)
+    for _spec, opener in openings:
+        opener(env)
+    results = measure(env, openings, args.repeat)
+    for result in results:
+        if result["label"] == BOARDS["label"]:
+            detail = f", {result['groups']} lines"
+        elif result["label"] == DASHBOARD["label"]:
+            detail = ""
+        else:
+            detail = (
+                f" {result['calls']} read_group, {result['groups']} groups; "
+                f"rows {result['rows']} cols {result['cols']} {result['measures']} "
+                f"filters {result['filters'] or '-'}"
+            )
         print(
-            f"  {result['label']:<26} {result['time'] * 1000:9.1f} ms {result['queries']:4d} queries "
-            f"{result['calls']} read_group, {result['groups']} groups; "
-            f"rows {result['rows']} cols {result['cols']} {result['measures']} "
-            f"filters {result['filters'] or '-'}",
+            f"  {result['label']:<26} {result['time'] * 1000:9.1f} ms "
+            f"{result['queries']:4d} queries{detail}",
             flush=True,
         )
-    # the ranking boards are no pivot: timed beside them, from their own screen
-    results.append(measure_boards(env, args.repeat))
-    print(
-        f"  {'ranking boards':<26} {results[-1]['time'] * 1000:9.1f} ms "
-        f"{results[-1]['queries']:4d} queries, {results[-1]['groups']} lines",
-        flush=True,
-    )
-    # the dashboard is no pivot either: timed beside them, as it opens
-    results.append(measure_dashboard(env, args.repeat))
-    print(
-        f"  {'dashboard':<26} {results[-1]['time'] * 1000:9.1f} ms "
-        f"{results[-1]['queries']:4d} queries",
-        flush=True,
-    )
     return scale, results
 
 
