@@ -32,9 +32,26 @@ UNINDEXED_FIELDS = ("lead_id", "to_layer", "company_id")
 # (create_index keeps an index of the same name: a change of the layers needs a
 # new name, and the old index dropped in init())
 MILESTONE_LAYERS = ("intent", "signed", "implemented")
-MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
+# by date, with every column their readers take (the signings, the won revenue
+# and its "no later signing", the arrivals in Intent: the targets, the ranking
+# boards, the sales totals), so that they read the index alone, not a heap page
+# for each milestone (same rule for a change of its columns: a new name)
+MILESTONE_INDEX = "crm_funnel_move_milestone_covering_index"
+MILESTONE_INDEX_COLUMNS = (
+    "to_layer",
+    "from_layer",
+    "move_type",
+    "lead_id",
+    "user_id",
+    "team_id",
+    "company_id",
+    "id",
+)
 # indexes of earlier versions, replaced by the ones above
-REPLACED_INDEXES = ("crm_funnel_move_reached_date_index",)
+REPLACED_INDEXES = (
+    "crm_funnel_move_reached_date_index",
+    "crm_funnel_move_milestone_date_index",
+)
 # the arrivals in a layer (the moves that reached it), by layer then date, with
 # every column the moves analysis reads: its pivot reads them from the index alone
 # instead of the whole history, a range of dates per layer, each joined to its
@@ -197,21 +214,23 @@ class CrmFunnelMove(models.Model):
             self._table,
             ["lead_id", "date", "id"],
         )
-        # the milestones: the signings (moves into a won layer) and the arrivals in
-        # Intent, a tenth of the history, that the targets, the ranking boards and
-        # the won revenue read (a scan of the whole history each otherwise)
-        create_index(
-            self.env.cr,
-            MILESTONE_INDEX,
-            self._table,
-            ["date"],
-            where="to_layer IN (%s)"
-            % ", ".join(f"'{layer}'" for layer in MILESTONE_LAYERS),
-        )
-        # the arrivals in a layer, with what the moves analysis reads of them
-        # (create_index knows no INCLUDE)
         for name in REPLACED_INDEXES:
             drop_index(self.env.cr, name, self._table)
+        # the milestones: the signings (moves into a won layer) and the arrivals in
+        # Intent, a tenth of the history, that the targets, the ranking boards and
+        # the won revenue read (a scan of the whole history each otherwise), with
+        # the columns they read (create_index knows no INCLUDE)
+        create_index_as(
+            self.env.cr,
+            MILESTONE_INDEX,
+            SQL(
+                "%s (date) INCLUDE (%s) WHERE to_layer IN %s",
+                SQL.identifier(self._table),
+                SQL(", ").join(map(SQL.identifier, MILESTONE_INDEX_COLUMNS)),
+                MILESTONE_LAYERS,
+            ),
+        )
+        # the arrivals in a layer, with what the moves analysis reads of them
         create_index_as(
             self.env.cr,
             REACHED_INDEX,

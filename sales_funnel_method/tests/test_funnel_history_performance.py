@@ -20,7 +20,8 @@ from ..report.crm_funnel_report_holding import HOLDER_INDEX
 from .common import SalesFunnelCommon
 
 LAST_MOVE_INDEX = "crm_funnel_move_lead_id_date_id_index"
-MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
+MILESTONE_INDEX = "crm_funnel_move_milestone_covering_index"
+REPLACED_MILESTONE_INDEX = "crm_funnel_move_milestone_date_index"
 REACHED_INDEX = "crm_funnel_move_reached_layer_date_index"
 REPLACED_REACHED_INDEX = "crm_funnel_move_reached_date_index"
 LATEST_FORWARD_INDEX = "crm_funnel_move_latest_forward_index"
@@ -46,7 +47,13 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         )
         indexes = dict(self.env.cr.fetchall())
         self.assertIn("(lead_id, date, id)", indexes.get(LAST_MOVE_INDEX, ""))
-        self.assertIn("(date) WHERE", indexes.get(MILESTONE_INDEX, ""))
+        self.assertIn(
+            "(date) INCLUDE (to_layer, from_layer, move_type, lead_id, user_id, "
+            "team_id, company_id, id) WHERE ((to_layer)::text = ANY ",
+            indexes.get(MILESTONE_INDEX, ""),
+        )
+        self.assertIn("'intent'", indexes[MILESTONE_INDEX])
+        self.assertIn("'implemented'", indexes[MILESTONE_INDEX])
         self.assertIn(
             "(to_layer, date) INCLUDE (user_id, team_id, company_id, moved_on_date) "
             "WHERE reached",
@@ -108,6 +115,23 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         indexes = dict(self.env.cr.fetchall())
         self.assertNotIn(REPLACED_REACHED_INDEX, indexes)
         self.assertIn("(to_layer, date) INCLUDE", indexes.get(REACHED_INDEX, ""))
+
+    def test_an_upgrade_replaces_the_milestones_index(self):
+        """The milestones' index of earlier versions (their date alone) is dropped
+        when the module is updated, and the one holding what its readers take
+        created."""
+        self.env.cr.execute(f"DROP INDEX {MILESTONE_INDEX}")
+        self.env.cr.execute(
+            f"CREATE INDEX {REPLACED_MILESTONE_INDEX} ON crm_funnel_move (date) "
+            "WHERE to_layer IN ('intent', 'signed', 'implemented')"
+        )
+        self.env["crm.funnel.move"].init()
+        self.env.cr.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_funnel_move'"
+        )
+        indexes = dict(self.env.cr.fetchall())
+        self.assertNotIn(REPLACED_MILESTONE_INDEX, indexes)
+        self.assertIn("(date) INCLUDE (to_layer", indexes.get(MILESTONE_INDEX, ""))
 
     def test_an_upgrade_replaces_the_plans_index(self):
         """The planned contacts' index of earlier versions (their date alone) is
