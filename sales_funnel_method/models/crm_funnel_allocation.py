@@ -1557,6 +1557,10 @@ class CrmFunnelAllocation(models.AbstractModel):
     def _funnel_release_cooled_down(self, limit=None):
         """Abandoned customers whose cool-down ended re-enter the pool as resources.
 
+        One write of them all, without Odoo's field tracking (a tracking message
+        per customer, its queries growing with the customers), and one chatter
+        line each, logged in one batch: the move history records the reopening.
+
         :return: (released leads, how many are left to release)
         """
         self.env["crm.lead"].flush_model(
@@ -1579,11 +1583,23 @@ class CrmFunnelAllocation(models.AbstractModel):
         batch = (
             self.env["crm.lead"]
             .sudo()
-            .with_context(active_test=False, funnel_releasing=True)
+            .with_context(
+                active_test=False,
+                funnel_releasing=True,
+                tracking_disable=True,
+                mail_auto_subscribe_no_notify=True,
+            )
             .browse(ids[:limit])
         )
         batch.write({"active": True, "user_id": False, "lost_reason_id": False})
-        return batch, len(ids) - len(batch)
+        batch.flush_model()
+        body = Markup("<p>%s</p>") % self.env._(
+            "Cool-down over: back in the customer pool as a resource."
+        )
+        self._funnel_log_chatter(dict.fromkeys(batch.ids, body))
+        # without the write's context (no tracking, no release flag) for the caller
+        released = self.env["crm.lead"].sudo().browse(batch.ids)
+        return released, len(ids) - len(released)
 
     def _funnel_in_own_transactions(self):
         """Whether the cron may commit and retry on its own: not in tests (no

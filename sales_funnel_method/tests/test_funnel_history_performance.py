@@ -735,8 +735,17 @@ class TestFunnelReadReplica(SalesFunnelCommon):
             for node in etree.fromstring(form).iter("field")
         }
         self.assertIn("board_html", specification)
-        boards = Ranking.onchange({}, [], specification)["value"]["board_html"]
-        self.assertIn("data-board='signings'", str(boards))
+        values = Ranking.onchange({}, [], specification)["value"]
+        self.assertIn("data-board='signings'", str(values["board_html"]))
+        # then another period, rank and board, as the user picks them
+        values.update(period="last_month", level="team", board="signings")
+        values = {
+            name: value["id"] if isinstance(value, dict) else value
+            for name, value in values.items()
+        }
+        changed = Ranking.onchange(values, ["period"], specification)["value"]
+        self.assertIn("data-board='signings'", str(changed["board_html"]))
+        self.assertNotIn("data-board='revenue'", str(changed["board_html"]))
         return read, Lead.get_funnel_holdings(), my_funnel
 
     def test_the_screens_that_only_read_go_to_the_replica(self):
