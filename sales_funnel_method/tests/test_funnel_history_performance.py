@@ -98,40 +98,44 @@ class TestFunnelHistoryIndexes(SalesFunnelCommon):
         self.env.cr.execute("ANALYZE crm_funnel_move")
         return leads
 
-    def test_an_upgrade_replaces_the_arrivals_index(self):
-        """The arrivals' index of earlier versions (by date alone) is dropped when
-        the module is updated, and the one by layer then date created: an index
-        left behind would slow every move."""
-        self.env.cr.execute(f"DROP INDEX {REACHED_INDEX}")
+    def _assert_upgrade_replaces(self, index, old_index, old_definition, expected):
+        """An update of the module (``init()``) drops ``old_index``, an index of
+        earlier versions defined as ``old_definition``, and creates ``index``,
+        whose definition holds ``expected``."""
+        self.env.cr.execute(f"DROP INDEX {index}")
         self.env.cr.execute(
-            f"CREATE INDEX {REPLACED_REACHED_INDEX} ON crm_funnel_move (date) "
-            "INCLUDE (to_layer, user_id, team_id, company_id, moved_on_date) "
-            "WHERE reached"
+            f"CREATE INDEX {old_index} ON crm_funnel_move {old_definition}"
         )
         self.env["crm.funnel.move"].init()
         self.env.cr.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_funnel_move'"
         )
         indexes = dict(self.env.cr.fetchall())
-        self.assertNotIn(REPLACED_REACHED_INDEX, indexes)
-        self.assertIn("(to_layer, date) INCLUDE", indexes.get(REACHED_INDEX, ""))
+        self.assertNotIn(old_index, indexes)
+        self.assertIn(expected, indexes.get(index, ""))
+
+    def test_an_upgrade_replaces_the_arrivals_index(self):
+        """The arrivals' index of earlier versions (by date alone) is dropped when
+        the module is updated, and the one by layer then date created: an index
+        left behind would slow every move."""
+        self._assert_upgrade_replaces(
+            REACHED_INDEX,
+            REPLACED_REACHED_INDEX,
+            "(date) INCLUDE (to_layer, user_id, team_id, company_id, moved_on_date) "
+            "WHERE reached",
+            "(to_layer, date) INCLUDE",
+        )
 
     def test_an_upgrade_replaces_the_milestones_index(self):
         """The milestones' index of earlier versions (their date alone) is dropped
         when the module is updated, and the one holding what its readers take
         created."""
-        self.env.cr.execute(f"DROP INDEX {MILESTONE_INDEX}")
-        self.env.cr.execute(
-            f"CREATE INDEX {REPLACED_MILESTONE_INDEX} ON crm_funnel_move (date) "
-            "WHERE to_layer IN ('intent', 'signed', 'implemented')"
+        self._assert_upgrade_replaces(
+            MILESTONE_INDEX,
+            REPLACED_MILESTONE_INDEX,
+            "(date) WHERE to_layer IN ('intent', 'signed', 'implemented')",
+            "(date) INCLUDE (to_layer",
         )
-        self.env["crm.funnel.move"].init()
-        self.env.cr.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crm_funnel_move'"
-        )
-        indexes = dict(self.env.cr.fetchall())
-        self.assertNotIn(REPLACED_MILESTONE_INDEX, indexes)
-        self.assertIn("(date) INCLUDE (to_layer", indexes.get(MILESTONE_INDEX, ""))
 
     def test_an_upgrade_replaces_the_plans_index(self):
         """The planned contacts' index of earlier versions (their date alone) is
